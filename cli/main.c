@@ -1,0 +1,260 @@
+/* pesleuth — the command-line program. Uses only the public headers. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pesleuth.h"
+
+#define EXIT_RAN 0
+#define EXIT_USAGE 2
+
+#define MAX_WALK_DEPTH 256
+
+typedef struct cli {
+	const char *cmd;
+	int json, jsonl;
+	ps_options opt;
+	int had_error;
+} cli;
+
+static void usage(FILE *f)
+{
+	fputs("usage: pesleuth show [--json] [--hashes LIST] FILE...\n"
+	      "       pesleuth scan [--jsonl] [--hashes LIST] PATH...\n"
+	      "       pesleuth version\n"
+	      "\n"
+	      "  show           the whole story of each file, for a human (or --json: one object)\n"
+	      "  scan           files and directories, recursively (symbolic links inside directories\n"
+	      "                 are not followed); one line per file, or --jsonl: one JSON object per line\n"
+	      "  --hashes LIST  file hashes to compute: md5,sha1,sha256 (default: all)\n"
+	      "\n"
+	      "Exit status: 0 the command ran; 2 usage error, or a file could not be read.\n",
+	      f);
+}
+
+static int parse_hashes(const char *s, unsigned *out)
+{
+	unsigned h = 0;
+	char *dup = strdup(s), *save = NULL;
+	if (!dup)
+		return -1;
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "md5"))
+			h |= PS_HASH_MD5;
+		else if (!strcmp(t, "sha1"))
+			h |= PS_HASH_SHA1;
+		else if (!strcmp(t, "sha256"))
+			h |= PS_HASH_SHA256;
+		else {
+			free(dup);
+			return -1;
+		}
+	}
+	free(dup);
+	if (!h)
+		return -1;
+	*out = h;
+	return 0;
+}
+
+static void report_error(cli *c, const char *path, int rc, int err)
+{
+	c->had_error = 1;
+	if (c->jsonl || c->json) {
+		char *s = NULL;
+		if (ps_error_json(&s, path, rc, err) == PS_OK) {
+			puts(s);
+			free(s);
+		}
+	}
+	fputs("pesleuth: ", stderr);
+	ps_fputs_escaped(stderr, path, strlen(path));
+	fprintf(stderr, ": %s\n", err ? strerror(err) : ps_strerror(rc));
+}
+
+static void print_hex(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+}
+
+static void scan_line(const ps_report *r)
+{
+	printf("%-8s ", ps_report_verdict(r));
+	if (r->pe)
+		printf("%-6s %-6s ", r->format_detail, ps_machine_name(r->pe->coff.machine));
+	else
+		printf("%-13s ", r->format == PS_FORMAT_MZ ? "MZ" : "-");
+	if (r->hashes.computed & PS_HASH_SHA256)
+		print_hex(r->hashes.sha256, 32);
+	else if (r->hashes.computed & PS_HASH_SHA1)
+		print_hex(r->hashes.sha1, 20);
+	else if (r->hashes.computed & PS_HASH_MD5)
+		print_hex(r->hashes.md5, 16);
+	printf(" %3zu ", r->n_findings);
+	ps_fputs_escaped(stdout, r->path, strlen(r->path));
+	putchar('\n');
+}
+
+static void analyze_one(cli *c, const char *path)
+{
+	ps_report *r = NULL;
+	errno = 0;
+	int rc = ps_analyze_path(&r, path, &c->opt);
+	if (rc != PS_OK) {
+		report_error(c, path, rc, rc == PS_EIO ? errno : 0);
+		return;
+	}
+	if (c->json || c->jsonl) {
+		char *s = NULL;
+		unsigned flags = PS_JSON_DETAIL | (c->json ? PS_JSON_PRETTY : 0);
+		if (ps_report_json(&s, r, flags) == PS_OK) {
+			puts(s);
+			free(s);
+		} else {
+			report_error(c, path, PS_ENOMEM, 0);
+		}
+	} else if (!strcmp(c->cmd, "show")) {
+		ps_report_text(stdout, r);
+	} else {
+		scan_line(r);
+	}
+	ps_report_free(r);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void walk(cli *c, const char *path, unsigned depth, int top)
+{
+	struct stat st;
+	int rc = top ? stat(path, &st) : lstat(path, &st);
+	if (rc != 0) {
+		report_error(c, path, PS_EIO, errno);
+		return;
+	}
+	if (S_ISLNK(st.st_mode))
+		return; /* not followed inside directories */
+	if (!S_ISDIR(st.st_mode)) {
+		if (S_ISREG(st.st_mode))
+			analyze_one(c, path);
+		else if (top)
+			report_error(c, path, PS_ENOTFILE, 0);
+		return;
+	}
+	if (depth >= MAX_WALK_DEPTH) {
+		report_error(c, path, PS_EINVAL, ELOOP);
+		return;
+	}
+	DIR *d = opendir(path);
+	if (!d) {
+		report_error(c, path, PS_EIO, errno);
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn)
+				break;
+			names = nn;
+		}
+		if (!(names[n] = strdup(e->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str); /* deterministic order */
+	size_t plen = strlen(path);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = plen + 1 + strlen(names[i]) + 1;
+		char *child = malloc(len);
+		if (child) {
+			snprintf(child, len, "%s%s%s", path, (plen && path[plen - 1] == '/') ? "" : "/", names[i]);
+			walk(c, child, depth + 1, 0);
+			free(child);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+int main(int argc, char **argv)
+{
+	cli c;
+	memset(&c, 0, sizeof(c));
+	ps_options_init(&c.opt);
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	c.cmd = argv[1];
+	if (!strcmp(c.cmd, "version") || !strcmp(c.cmd, "--version")) {
+		printf("pesleuth %s\n", PESLEUTH_VERSION);
+		return EXIT_RAN;
+	}
+	if (!strcmp(c.cmd, "help") || !strcmp(c.cmd, "--help") || !strcmp(c.cmd, "-h")) {
+		usage(stdout);
+		return EXIT_RAN;
+	}
+	if (strcmp(c.cmd, "show") && strcmp(c.cmd, "scan")) {
+		fprintf(stderr, "pesleuth: unknown command '%s'\n", c.cmd);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"jsonl", no_argument, NULL, 'l'},
+		{"hashes", required_argument, NULL, 'H'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	optind = 2;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': c.json = 1; break;
+		case 'l': c.jsonl = 1; break;
+		case 'H':
+			if (parse_hashes(optarg, &c.opt.hashes) != 0) {
+				fprintf(stderr, "pesleuth: --hashes takes a list of md5, sha1, sha256\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': usage(stdout); return EXIT_RAN;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "pesleuth: %s needs at least one path\n", c.cmd);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(c.cmd, "show")) {
+		if (c.jsonl) /* compact, one object per line, wins over --json */
+			c.json = 0;
+		for (int i = optind; i < argc; i++)
+			analyze_one(&c, argv[i]);
+	} else {
+		if (c.json) { /* scan prints one object per file: --json means --jsonl */
+			c.json = 0;
+			c.jsonl = 1;
+		}
+		for (int i = optind; i < argc; i++)
+			walk(&c, argv[i], 0, 1);
+	}
+	if (fflush(stdout) != 0)
+		return EXIT_USAGE;
+	return c.had_error ? EXIT_USAGE : EXIT_RAN;
+}

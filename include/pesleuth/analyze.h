@@ -1,0 +1,59 @@
+/* pesleuth — analyzing one file.
+ *
+ * ps_analyze_path() opens, reads (each byte once: hashes, checksum and entropy in one pass)
+ * and models a file; ps_analyze_buffer() does the same for bytes already in memory. Neither
+ * executes, writes or keeps the file. A report is independent of every other report, so
+ * several threads may analyze different files at once.
+ */
+#ifndef PESLEUTH_ANALYZE_H
+#define PESLEUTH_ANALYZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ps_options {
+	unsigned hashes; /* PS_HASH_* bits; 0 means PS_HASH_ALL */
+} ps_options;
+
+/* Sets the defaults (all hashes). */
+void ps_options_init(ps_options *opt);
+
+/* Analyzes the regular file at path (symbolic links are followed: callers that must not
+ * follow them check first). On success *out owns a report, even for a file that is not a
+ * PE or is malformed. Returns PS_EIO (with errno set) when the file cannot be read,
+ * PS_ENOTFILE when it is not a regular file, PS_ENOMEM on allocation failure. */
+int ps_analyze_path(ps_report **out, const char *path, const ps_options *opt);
+
+/* Same, for a buffer the caller owns; name (may be NULL) is recorded as the report's path.
+ * The buffer must stay valid during the call only. */
+int ps_analyze_buffer(ps_report **out, const uint8_t *data, size_t len, const char *name,
+                      const ps_options *opt);
+
+void ps_report_free(ps_report *r);
+
+/* Lower-case names: "info", "low", "medium", "high", "critical". */
+const char *ps_severity_name(ps_severity s);
+
+/* The file's verdict, which follows its most severe finding: "clean" when nothing is above
+ * info, otherwise the severity name of the worst finding. */
+const char *ps_report_verdict(const ps_report *r);
+
+/* Names for COFF machine and subsystem values ("x86", "x64", "arm64", ... / "windows_gui",
+ * ...); "unknown" for values Windows does not define. */
+const char *ps_machine_name(uint16_t machine);
+const char *ps_subsystem_name(uint16_t subsystem);
+
+/* Looks up a version-info string (e.g. "OriginalFilename"): the first one in file order,
+ * or NULL. */
+const char *ps_version_string(const ps_pe *pe, const char *key);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

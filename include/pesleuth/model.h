@@ -1,0 +1,307 @@
+/* pesleuth — the facts about one file: hashes, the PE model, findings.
+ *
+ * Everything here is read-only for callers and owned by the ps_report that holds it
+ * (see analyze.h); pointers are valid until ps_report_free().
+ *
+ * Strings that come from the file are kept as they were found:
+ *  - "raw" strings (section names, DLL/function names, PDB paths) are the file's bytes,
+ *    NUL-terminated; they may hold any byte value and are NOT guaranteed to be UTF-8.
+ *  - "utf8" strings (resource names, version strings) were UTF-16LE in the file and are
+ *    stored converted to valid UTF-8 (unpaired surrogates become U+FFFD).
+ * Either kind is untrusted: escape it before printing (see output.h).
+ */
+#ifndef PESLEUTH_MODEL_H
+#define PESLEUTH_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- findings */
+
+typedef enum ps_severity {
+	PS_SEV_INFO = 0,
+	PS_SEV_LOW,
+	PS_SEV_MEDIUM,
+	PS_SEV_HIGH,
+	PS_SEV_CRITICAL
+} ps_severity;
+
+typedef enum ps_ev_type {
+	PS_EV_UINT,   /* u */
+	PS_EV_INT,    /* i */
+	PS_EV_OFFSET, /* u: a file offset or RVA; text output shows hex */
+	PS_EV_STR,    /* s: valid UTF-8, may still hold control characters */
+	PS_EV_BOOL,   /* u != 0 */
+	PS_EV_TIME    /* i: seconds since 1970-01-01 UTC */
+} ps_ev_type;
+
+typedef struct ps_evidence {
+	const char *key; /* static ASCII identifier */
+	ps_ev_type type;
+	uint64_t u;
+	int64_t i;
+	const char *s;
+} ps_evidence;
+
+#define PS_FINDING_MAX_EVIDENCE 8
+#define PS_FINDING_MAX_ATTACK 4
+
+typedef struct ps_finding {
+	const char *id;    /* stable ID, e.g. "PE-SECTION-OUT-OF-FILE" (docs/FINDINGS.md) */
+	ps_severity severity;
+	const char *title; /* one line, valid UTF-8 */
+	unsigned n_evidence;
+	ps_evidence evidence[PS_FINDING_MAX_EVIDENCE];
+	unsigned n_attack;
+	const char *attack[PS_FINDING_MAX_ATTACK]; /* MITRE ATT&CK technique IDs */
+} ps_finding;
+
+/* ---------------------------------------------------------------- hashes */
+
+enum {
+	PS_HASH_MD5 = 1u << 0,
+	PS_HASH_SHA1 = 1u << 1,
+	PS_HASH_SHA256 = 1u << 2,
+	PS_HASH_ALL = PS_HASH_MD5 | PS_HASH_SHA1 | PS_HASH_SHA256
+};
+
+typedef struct ps_hashes {
+	unsigned computed; /* PS_HASH_* bits that are set below */
+	uint8_t md5[16];
+	uint8_t sha1[20];
+	uint8_t sha256[32];
+} ps_hashes;
+
+/* ---------------------------------------------------------------- PE model */
+
+typedef struct ps_coff_header {
+	uint16_t machine;
+	uint16_t number_of_sections; /* as stored; see ps_pe.n_sections for what was parsed */
+	uint32_t timedatestamp;
+	uint32_t pointer_to_symbol_table;
+	uint32_t number_of_symbols;
+	uint16_t size_of_optional_header;
+	uint16_t characteristics;
+} ps_coff_header;
+
+typedef struct ps_optional_header {
+	uint16_t magic; /* 0x10b PE32, 0x20b PE32+, 0x107 ROM, anything else as found */
+	uint8_t major_linker_version, minor_linker_version;
+	uint32_t size_of_code, size_of_initialized_data, size_of_uninitialized_data;
+	uint32_t address_of_entry_point;
+	uint32_t base_of_code;
+	uint32_t base_of_data; /* PE32 only */
+	uint64_t image_base;
+	uint32_t section_alignment, file_alignment;
+	uint16_t major_os_version, minor_os_version;
+	uint16_t major_image_version, minor_image_version;
+	uint16_t major_subsystem_version, minor_subsystem_version;
+	uint32_t win32_version_value;
+	uint32_t size_of_image, size_of_headers, checksum;
+	uint16_t subsystem, dll_characteristics;
+	uint64_t size_of_stack_reserve, size_of_stack_commit;
+	uint64_t size_of_heap_reserve, size_of_heap_commit;
+	uint32_t loader_flags, number_of_rva_and_sizes;
+} ps_optional_header;
+
+enum {
+	PS_DIR_EXPORT = 0, PS_DIR_IMPORT, PS_DIR_RESOURCE, PS_DIR_EXCEPTION, PS_DIR_SECURITY,
+	PS_DIR_BASERELOC, PS_DIR_DEBUG, PS_DIR_ARCHITECTURE, PS_DIR_GLOBALPTR, PS_DIR_TLS,
+	PS_DIR_LOAD_CONFIG, PS_DIR_BOUND_IMPORT, PS_DIR_IAT, PS_DIR_DELAY_IMPORT, PS_DIR_CLR,
+	PS_DIR_RESERVED, PS_DIR_COUNT
+};
+
+typedef struct ps_data_directory {
+	uint32_t rva; /* for PS_DIR_SECURITY this is a file offset, not an RVA */
+	uint32_t size;
+} ps_data_directory;
+
+typedef struct ps_section {
+	uint8_t name[8];   /* raw bytes; name_len excludes trailing NULs */
+	unsigned name_len;
+	uint32_t virtual_size, virtual_address;
+	uint32_t raw_size, raw_offset; /* SizeOfRawData, PointerToRawData as stored */
+	uint32_t pointer_to_relocations, pointer_to_linenumbers;
+	uint16_t number_of_relocations, number_of_linenumbers;
+	uint32_t characteristics;
+	uint64_t header_offset; /* file offset of this section header */
+	bool has_entropy;       /* false when the raw range is empty or outside the file */
+	double entropy;         /* Shannon entropy, bits per byte, of the raw data in the file */
+} ps_section;
+
+typedef struct ps_import {
+	const char *name; /* raw; NULL when imported by ordinal */
+	uint16_t hint;
+	uint16_t ordinal; /* valid when by_ordinal */
+	bool by_ordinal;
+	uint32_t thunk_rva; /* RVA of the lookup-table entry */
+} ps_import;
+
+typedef struct ps_import_dll {
+	const char *name; /* raw */
+	bool delay;       /* from the delay-load directory */
+	uint32_t descriptor_rva;
+	uint32_t timedatestamp;
+	size_t n_imports;
+	const ps_import *imports;
+} ps_import_dll;
+
+typedef struct ps_export {
+	uint32_t ordinal;      /* biased: Base + index */
+	uint32_t rva;
+	const char *name;      /* raw; NULL for ordinal-only exports */
+	const char *forwarder; /* raw "DLL.Func"; NULL unless the RVA points inside the directory */
+} ps_export;
+
+typedef struct ps_exports {
+	bool present;
+	const char *dll_name; /* raw; may be NULL */
+	uint32_t timedatestamp;
+	uint32_t ordinal_base;
+	uint32_t number_of_functions, number_of_names;
+	size_t n;
+	const ps_export *v;
+} ps_exports;
+
+typedef struct ps_resource {
+	uint32_t type_id;      /* when type_name is NULL */
+	const char *type_name; /* utf8, or NULL when the type is an ID */
+	uint32_t name_id;
+	const char *name;      /* utf8, or NULL */
+	uint32_t lang;
+	uint32_t data_rva, size, codepage;
+	uint64_t offset; /* file offset of the data, UINT64_MAX when it maps nowhere */
+} ps_resource;
+
+typedef struct ps_kv {
+	const char *key, *value; /* utf8 */
+} ps_kv;
+
+typedef struct ps_version_info {
+	bool present;
+	bool has_fixed; /* VS_FIXEDFILEINFO was present and signed 0xFEEF04BD */
+	uint32_t file_version_ms, file_version_ls;
+	uint32_t product_version_ms, product_version_ls;
+	uint32_t file_flags, file_os, file_type;
+	size_t n_strings; /* StringFileInfo entries, all tables, in file order */
+	const ps_kv *strings;
+} ps_version_info;
+
+typedef struct ps_debug_entry {
+	uint32_t characteristics, timedatestamp;
+	uint16_t major_version, minor_version;
+	uint32_t type, size_of_data, address_of_raw_data, pointer_to_raw_data;
+	/* CodeView (type 2): "RSDS" (GUID + age) or "NB10" (signature + age) */
+	bool has_codeview;
+	char cv_format[5];
+	uint8_t guid[16];
+	uint32_t age;
+	uint32_t nb10_signature;
+	const char *pdb_path; /* raw */
+} ps_debug_entry;
+
+typedef struct ps_tls {
+	bool present;
+	uint64_t start_va, end_va, index_va, callbacks_va;
+	uint32_t size_of_zero_fill, characteristics;
+	size_t n_callbacks;
+	const uint64_t *callbacks; /* VAs as stored (the loader calls these before the entry point) */
+} ps_tls;
+
+typedef struct ps_rich_entry {
+	uint16_t product_id, build;
+	uint32_t count;
+} ps_rich_entry;
+
+typedef struct ps_rich {
+	bool present;
+	uint32_t offset;      /* file offset of the "DanS" marker */
+	uint32_t end_offset;  /* just past the XOR key after "Rich" */
+	uint32_t key;         /* XOR key = stored checksum */
+	uint32_t computed_checksum;
+	bool checksum_valid;
+	size_t n_entries;
+	const ps_rich_entry *entries;
+	uint8_t hash_md5[16]; /* MD5 of the decoded bytes from DanS up to "Rich" (pefile) */
+} ps_rich;
+
+typedef struct ps_clr {
+	bool present;
+	uint16_t major_runtime_version, minor_runtime_version;
+	uint32_t flags, entry_point_token;
+	uint32_t metadata_rva, metadata_size;
+	const char *metadata_version; /* raw, e.g. "v4.0.30319"; NULL when unreadable */
+} ps_clr;
+
+typedef struct ps_pe {
+	uint32_t e_lfanew;
+	uint64_t optional_header_offset;
+	ps_coff_header coff;
+	ps_optional_header opt;
+	bool pe32plus;
+	unsigned n_directories; /* min(NumberOfRvaAndSizes, 16), further clipped by the file */
+	ps_data_directory dirs[PS_DIR_COUNT];
+
+	size_t n_sections; /* parsed, in table order */
+	const ps_section *sections;
+
+	size_t n_import_dlls; /* normal imports first, then delay-load */
+	const ps_import_dll *import_dlls;
+	size_t n_imports_total;
+	char imphash[33];   /* pefile convention; "" when there are no imports */
+
+	ps_exports exports;
+
+	size_t n_resources;
+	const ps_resource *resources;
+	uint32_t resource_timedatestamp;
+	ps_version_info version;
+
+	size_t n_debug;
+	const ps_debug_entry *debug;
+	bool has_repro; /* an IMAGE_DEBUG_TYPE_REPRO entry: header "timestamps" are hashes */
+
+	ps_tls tls;
+	ps_rich rich;
+	ps_clr clr;
+
+	uint32_t checksum_stored;
+	uint32_t checksum_computed; /* Windows' CheckSumMappedFile algorithm */
+
+	bool has_certificate_table;
+	uint64_t certificate_table_offset, certificate_table_size;
+	bool certificate_table_in_file;
+
+	bool has_overlay; /* bytes after the last section's raw data (or the headers) */
+	uint64_t overlay_offset, overlay_size;
+} ps_pe;
+
+/* ---------------------------------------------------------------- report */
+
+typedef enum ps_format {
+	PS_FORMAT_UNKNOWN = 0, /* not an MZ executable: reported with hashes only */
+	PS_FORMAT_MZ,          /* DOS executable without a PE header (or NE/LE/LX, see kind) */
+	PS_FORMAT_PE
+} ps_format;
+
+typedef struct ps_report {
+	const char *path; /* as given by the caller; may be NULL for buffers */
+	uint64_t size;
+	ps_hashes hashes;
+	ps_format format;
+	const char *format_detail; /* static: "PE32", "PE32+", "NE", "LE", "ZM", "DOS", "empty", ... */
+	const ps_pe *pe;           /* NULL unless format == PS_FORMAT_PE */
+	size_t n_findings;
+	const ps_finding *findings;
+	ps_severity worst; /* most severe finding (INFO when there are none) */
+} ps_report;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

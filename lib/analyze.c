@@ -1,0 +1,243 @@
+/* One file from bytes to report: map, sniff, PE headers, the single pass, directories,
+ * findings, verdict. */
+#include "pesleuth/analyze.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "findings.h"
+#include "limits.h"
+#include "pass.h"
+#include "pe.h"
+#include "pesleuth/error.h"
+#include "source.h"
+
+typedef struct report_impl {
+	ps_report pub; /* first: a ps_report * is a report_impl * */
+	ps_arena arena;
+	ps_findings fs;
+	ps_pe pe;
+} report_impl;
+
+const char *ps_strerror(int err)
+{
+	switch (err) {
+	case PS_OK: return "success";
+	case PS_ENOMEM: return "out of memory";
+	case PS_EIO: return "I/O error";
+	case PS_EINVAL: return "invalid argument";
+	case PS_ENOTFILE: return "not a regular file";
+	case PS_ECRYPTO: return "cryptographic library failure";
+	default: return "internal error";
+	}
+}
+
+void ps_options_init(ps_options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->hashes = PS_HASH_ALL;
+}
+
+const char *ps_severity_name(ps_severity s)
+{
+	static const char *names[] = {"info", "low", "medium", "high", "critical"};
+	return (unsigned)s <= PS_SEV_CRITICAL ? names[s] : "unknown";
+}
+
+const char *ps_report_verdict(const ps_report *r)
+{
+	return r->worst == PS_SEV_INFO ? "clean" : ps_severity_name(r->worst);
+}
+
+static void checksum_finding(ps_pectx *c)
+{
+	ps_pe *pe = c->pe;
+	if (!pe->checksum_stored || pe->checksum_stored == pe->checksum_computed)
+		return;
+	/* Kernel drivers must carry a correct checksum; elsewhere a wrong one only says the
+	 * file was changed after linking without re-stamping (common, so low). */
+	ps_finding *f = ps_find(c->fs, "PE-CHECKSUM-MISMATCH", PS_SEV_LOW,
+	                        "Stored PE checksum 0x%08x differs from the computed 0x%08x",
+	                        pe->checksum_stored, pe->checksum_computed);
+	ps_ev_off(f, "offset", pe->optional_header_offset + 64);
+	ps_ev_uint(f, "stored", pe->checksum_stored);
+	ps_ev_uint(f, "computed", pe->checksum_computed);
+}
+
+static int analyze(ps_report **out, const uint8_t *data, size_t len, const char *name,
+                   const ps_options *opt, ps_source *src)
+{
+	*out = NULL;
+	report_impl *ri = calloc(1, sizeof(*ri));
+	if (!ri)
+		return PS_ENOMEM;
+	int rc = PS_OK;
+	ps_pass *pass = NULL;
+	ps_arena_init(&ri->arena, PS_MAX_REPORT_BYTES);
+	ps_findings_init(&ri->fs, &ri->arena);
+	ps_report *r = &ri->pub;
+	if (name) {
+		r->path = ps_arena_strndup(&ri->arena, name, strlen(name));
+		if (!r->path) {
+			rc = PS_ENOMEM;
+			goto out;
+		}
+	}
+	r->size = len;
+
+	ps_pectx c;
+	memset(&c, 0, sizeof(c));
+	ps_rd_init(&c.file, data, len, 0);
+	c.data = data;
+	c.len = len;
+	c.pe = &ri->pe;
+	c.arena = &ri->arena;
+	c.fs = &ri->fs;
+	r->format = ps_pe_parse_headers(&c, &r->format_detail);
+	bool is_pe = r->format == PS_FORMAT_PE;
+
+	ps_pass_plan plan = {
+		.hashes = opt && opt->hashes ? opt->hashes : PS_HASH_ALL,
+		.checksum = is_pe,
+		.sections = is_pe ? c.sections : NULL,
+		.n_sections = is_pe ? c.pe->n_sections : 0,
+		.file_alignment = c.pe->opt.file_alignment,
+	};
+	rc = ps_pass_new(&pass, &plan, len, &ri->fs);
+	if (rc)
+		goto out;
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off < PS_PASS_WINDOW ? len - off : PS_PASS_WINDOW;
+		rc = ps_pass_feed(pass, data + off, n);
+		if (rc)
+			goto out;
+		if (src)
+			ps_source_done_with(src, off, n);
+		off += n;
+	}
+	uint64_t sum = 0;
+	rc = ps_pass_finish(pass, &r->hashes, &sum);
+	if (rc)
+		goto out;
+
+	if (is_pe) {
+		ps_pe *pe = c.pe;
+		pe->checksum_stored = pe->opt.checksum;
+		pe->checksum_computed = ps_pe_checksum_finish(sum, data, len, pe->optional_header_offset + 64);
+		ps_pe_parse_directories(&c);
+		checksum_finding(&c);
+		r->pe = pe;
+	}
+	if (ri->arena.exhausted) {
+		/* Only a hostile file gets here (the count caps keep real ones far below). */
+		ps_find_limit(&ri->fs, "report memory", PS_MAX_REPORT_BYTES, 0);
+	}
+	r->findings = ri->fs.v;
+	r->n_findings = ri->fs.n;
+	r->worst = PS_SEV_INFO;
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].severity > r->worst)
+			r->worst = r->findings[i].severity;
+out:
+	ps_pass_free(pass);
+	if (rc) {
+		ps_report_free(r);
+		return rc;
+	}
+	*out = r;
+	return PS_OK;
+}
+
+int ps_analyze_buffer(ps_report **out, const uint8_t *data, size_t len, const char *name,
+                      const ps_options *opt)
+{
+	if (!out || (!data && len))
+		return PS_EINVAL;
+	return analyze(out, data, len, name, opt, NULL);
+}
+
+int ps_analyze_path(ps_report **out, const char *path, const ps_options *opt)
+{
+	if (!out || !path)
+		return PS_EINVAL;
+	*out = NULL;
+	ps_source src;
+	int rc = ps_source_open(&src, path);
+	if (rc)
+		return rc;
+	rc = analyze(out, src.data, src.len, path, opt, &src);
+	int saved = errno;
+	ps_source_close(&src);
+	errno = saved;
+	return rc;
+}
+
+void ps_report_free(ps_report *r)
+{
+	if (!r)
+		return;
+	report_impl *ri = (report_impl *)r;
+	ps_arena_release(&ri->arena);
+	free(ri);
+}
+
+const char *ps_machine_name(uint16_t m)
+{
+	switch (m) {
+	case 0x0000: return "unknown";
+	case 0x014c: return "x86";
+	case 0x8664: return "x64";
+	case 0xaa64: return "arm64";
+	case 0xa641: return "arm64ec";
+	case 0xa64e: return "arm64x";
+	case 0x01c0: return "arm";
+	case 0x01c2: return "thumb";
+	case 0x01c4: return "armnt";
+	case 0x0200: return "ia64";
+	case 0x0ebc: return "efi_bytecode";
+	case 0x0162: return "r4000";
+	case 0x0166: return "mips";
+	case 0x0168: return "r10000";
+	case 0x0169: return "wcemipsv2";
+	case 0x0184: return "alpha";
+	case 0x0284: return "alpha64";
+	case 0x01a2: return "sh3";
+	case 0x01a6: return "sh4";
+	case 0x01a8: return "sh5";
+	case 0x01f0: return "powerpc";
+	case 0x01f1: return "powerpcfp";
+	case 0x0266: return "mips16";
+	case 0x0366: return "mipsfpu";
+	case 0x0466: return "mipsfpu16";
+	case 0x5032: return "riscv32";
+	case 0x5064: return "riscv64";
+	case 0x5128: return "riscv128";
+	case 0x6232: return "loongarch32";
+	case 0x6264: return "loongarch64";
+	case 0x9041: return "m32r";
+	case 0xc0ee: return "clr_pure_msil";
+	default: return "unknown";
+	}
+}
+
+const char *ps_subsystem_name(uint16_t s)
+{
+	static const char *names[] = {
+		"unknown", "native", "windows_gui", "windows_cui", "unknown", "os2_cui", "unknown",
+		"posix_cui", "native_windows", "windows_ce_gui", "efi_application",
+		"efi_boot_service_driver", "efi_runtime_driver", "efi_rom", "xbox", "unknown",
+		"windows_boot_application"};
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+const char *ps_version_string(const ps_pe *pe, const char *key)
+{
+	if (!pe || !pe->version.present)
+		return NULL;
+	for (size_t i = 0; i < pe->version.n_strings; i++)
+		if (pe->version.strings[i].key && strcmp(pe->version.strings[i].key, key) == 0)
+			return pe->version.strings[i].value;
+	return NULL;
+}

@@ -1,0 +1,68 @@
+/* Every cap on an attacker-controlled count or size, in one place.
+ *
+ * Hitting a cap is never a crash or an error: the parser stops walking that structure, keeps
+ * what it has, and records a PE-LIMIT-REACHED finding naming the cap. Values are chosen to be
+ * far above anything a real compiler emits (cited where a peer or Windows sets the bar) and
+ * low enough that a hostile file cannot make one analysis allocate more than a few MiB.
+ */
+#ifndef PS_LIMITS_H
+#define PS_LIMITS_H
+
+/* Section headers parsed into the model. pefile stops at 0x800; Windows 7+ loads up to
+ * 65535 (corkami 65535sects.exe); beyond 2048 nothing real exists. */
+#define PS_MAX_SECTIONS 2048u
+
+/* Work budget for per-section entropy when raw ranges overlap: the number of
+ * (segment, covering section) histogram merges. Each merge is 256 additions. */
+#define PS_MAX_ENTROPY_MERGES 65536u
+
+/* Import descriptors (DLLs), and imported functions over all DLLs. pefile caps symbols at
+ * 0x2000 (its MAX_IMPORT_SYMBOLS); corkami manyimportsW7.exe has 16384. */
+#define PS_MAX_IMPORT_DLLS 4096u
+#define PS_MAX_IMPORT_SYMBOLS 0x2000u
+#define PS_MAX_IMPORT_NAME 0x200u /* pefile MAX_IMPORT_NAME_LENGTH / MAX_DLL_LENGTH */
+
+/* Export directory: named and by-ordinal entries (pefile MAX_SYMBOL_EXPORT_COUNT). */
+#define PS_MAX_EXPORTS 0x2000u
+#define PS_MAX_EXPORT_NAME 0x200u
+
+/* Resource tree: total entries visited, depth, and leaves kept (pefile: 0x8000 entries,
+ * depth 32; Windows uses exactly 3 levels, deeper is hostile). */
+#define PS_MAX_RESOURCE_ENTRIES 0x8000u
+#define PS_MAX_RESOURCE_DEPTH 32u
+#define PS_MAX_RESOURCE_LEAVES 4096u
+#define PS_MAX_RESOURCE_NAME 256u /* UTF-16 code units of a resource name */
+
+/* VS_VERSIONINFO: nesting depth, nodes walked, strings kept, string length (code units). */
+#define PS_MAX_VERSION_DEPTH 8u
+#define PS_MAX_VERSION_NODES 1024u
+#define PS_MAX_VERSION_STRINGS 64u
+#define PS_MAX_VERSION_STRING 1024u
+
+/* Debug directory entries, CodeView path length. */
+#define PS_MAX_DEBUG_ENTRIES 64u
+#define PS_MAX_PDB_PATH 1024u
+
+/* TLS callbacks listed (the loader walks until a NULL pointer). */
+#define PS_MAX_TLS_CALLBACKS 64u
+
+/* Rich header entries (each 8 bytes between DanS and Rich, all before e_lfanew). */
+#define PS_MAX_RICH_ENTRIES 512u
+
+/* Findings per file; the last slot is taken by a PE-LIMIT-REACHED finding. */
+#define PS_MAX_FINDINGS 256u
+
+/* Memory owned by one report (model, strings, findings). A backstop: the count caps above
+ * keep real reports far below it. */
+#define PS_MAX_REPORT_BYTES (32u << 20)
+
+/* Files up to this size are read into one buffer; larger ones are memory-mapped and their
+ * pages released window by window as the single hashing pass goes, so resident memory stays
+ * bounded whatever the file size. */
+#define PS_READ_WHOLE_MAX (8u << 20)
+#define PS_PASS_WINDOW (1u << 20)
+
+/* Directory recursion depth for scan. */
+#define PS_MAX_WALK_DEPTH 256u
+
+#endif

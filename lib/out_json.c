@@ -1,0 +1,612 @@
+/* JSON rendering of a report (DESIGN.md "Output contract"), through jansson.
+ *
+ * Every string from the file is converted to valid UTF-8 before it reaches jansson (which
+ * refuses anything else); jansson does the escaping. Hex is lowercase, times are ISO 8601
+ * UTC with Z, absent values are null and keys are never omitted. Unsigned 64-bit values
+ * above 2^63-1 (only hostile headers have them) are written as decimal strings, since a
+ * JSON consumer's integer is signed 64-bit (Elasticsearch "long").
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pesleuth/analyze.h"
+#include "pesleuth/error.h"
+#include "pesleuth/output.h"
+#include "names.h"
+#include "text.h"
+
+typedef struct jb {
+	int err; /* sticky: an allocation failed */
+} jb;
+
+static json_t *chk(jb *b, json_t *v)
+{
+	if (!v)
+		b->err = 1;
+	return v;
+}
+
+static void set(jb *b, json_t *obj, const char *key, json_t *v)
+{
+	if (!v) {
+		b->err = 1;
+		return;
+	}
+	if (json_object_set_new(obj, key, v) != 0)
+		b->err = 1;
+}
+
+static void push(jb *b, json_t *arr, json_t *v)
+{
+	if (!v) {
+		b->err = 1;
+		return;
+	}
+	if (json_array_append_new(arr, v) != 0)
+		b->err = 1;
+}
+
+static json_t *j_u64(uint64_t v)
+{
+	if (v <= (uint64_t)INT64_MAX)
+		return json_integer((json_int_t)v);
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return json_string(buf);
+}
+
+static json_t *j_bool(bool v) { return json_boolean(v); }
+
+/* Bytes from the file: valid UTF-8 kept, anything else U+FFFD. */
+static json_t *j_raw(const char *s)
+{
+	if (!s)
+		return json_null();
+	size_t n = strlen(s);
+	char *buf = malloc(PS_UTF8_BOUND(n));
+	if (!buf)
+		return NULL;
+	size_t m = ps_utf8_from_bytes(buf, (const uint8_t *)s, n);
+	json_t *v = json_stringn(buf, m);
+	free(buf);
+	return v;
+}
+
+/* Already valid UTF-8 (ours, or converted at parse time). */
+static json_t *j_utf8(const char *s) { return s ? json_string(s) : json_null(); }
+
+static json_t *j_latin1(const uint8_t *s, size_t n)
+{
+	char buf[PS_UTF8_BOUND(8) + 8];
+	if (n > 8)
+		n = 8;
+	size_t m = ps_utf8_from_latin1(buf, s, n);
+	return json_stringn(buf, m);
+}
+
+static json_t *j_hex(const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char buf[129];
+	if (n > 64)
+		n = 64;
+	for (size_t i = 0; i < n; i++) {
+		buf[2 * i] = hex[p[i] >> 4];
+		buf[2 * i + 1] = hex[p[i] & 15];
+	}
+	buf[2 * n] = 0;
+	return json_string(buf);
+}
+
+static json_t *j_time(int64_t t)
+{
+	char buf[40];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return json_null();
+	return json_string(buf);
+}
+
+static json_t *j_entropy(double e)
+{
+	return json_real(round(e * 1e6) / 1e6);
+}
+
+static json_t *j_guid(const uint8_t g[16])
+{
+	/* Data1..3 are little-endian in the file; printed the way Windows shows GUIDs. */
+	char buf[40];
+	snprintf(buf, sizeof(buf), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13],
+	         g[14], g[15]);
+	return json_string(buf);
+}
+
+/* ---------------------------------------------------------------- findings */
+
+static json_t *finding_json(jb *b, const ps_finding *f)
+{
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	set(b, o, "id", json_string(f->id));
+	set(b, o, "severity", json_string(ps_severity_name(f->severity)));
+	set(b, o, "title", j_utf8(f->title));
+	json_t *ev = chk(b, json_object());
+	for (unsigned i = 0; ev && i < f->n_evidence; i++) {
+		const ps_evidence *e = &f->evidence[i];
+		json_t *v = NULL;
+		switch (e->type) {
+		case PS_EV_UINT:
+		case PS_EV_OFFSET: v = j_u64(e->u); break;
+		case PS_EV_INT: v = json_integer(e->i); break;
+		case PS_EV_BOOL: v = json_boolean(e->u != 0); break;
+		case PS_EV_TIME: v = j_time(e->i); break;
+		case PS_EV_STR: v = j_utf8(e->s); break;
+		}
+		set(b, ev, e->key, v);
+	}
+	set(b, o, "evidence", ev);
+	json_t *att = chk(b, json_array());
+	for (unsigned i = 0; att && i < f->n_attack; i++)
+		push(b, att, json_string(f->attack[i]));
+	set(b, o, "attack", att);
+	return o;
+}
+
+/* ---------------------------------------------------------------- PE parts */
+
+static json_t *sections_json(jb *b, const ps_pe *pe)
+{
+	json_t *a = chk(b, json_array());
+	for (size_t i = 0; a && i < pe->n_sections; i++) {
+		const ps_section *s = &pe->sections[i];
+		json_t *o = chk(b, json_object());
+		if (!o)
+			break;
+		set(b, o, "name", j_latin1(s->name, s->name_len));
+		set(b, o, "virtual_address", j_u64(s->virtual_address));
+		set(b, o, "virtual_size", j_u64(s->virtual_size));
+		set(b, o, "raw_offset", j_u64(s->raw_offset));
+		set(b, o, "raw_size", j_u64(s->raw_size));
+		set(b, o, "characteristics", j_u64(s->characteristics));
+		set(b, o, "entropy", s->has_entropy ? j_entropy(s->entropy) : json_null());
+		push(b, a, o);
+	}
+	return a;
+}
+
+static json_t *imports_json(jb *b, const ps_pe *pe, unsigned flags)
+{
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	size_t nd = 0, nn = 0;
+	for (size_t i = 0; i < pe->n_import_dlls; i++) {
+		if (pe->import_dlls[i].delay)
+			nd++;
+		else
+			nn++;
+	}
+	set(b, o, "dll_count", j_u64(nn));
+	set(b, o, "delay_dll_count", j_u64(nd));
+	set(b, o, "function_count", j_u64(pe->n_imports_total));
+	if (!(flags & PS_JSON_DETAIL))
+		return o;
+	json_t *dlls = chk(b, json_array());
+	for (size_t i = 0; dlls && i < pe->n_import_dlls; i++) {
+		const ps_import_dll *d = &pe->import_dlls[i];
+		json_t *jd = chk(b, json_object());
+		if (!jd)
+			break;
+		set(b, jd, "name", j_raw(d->name));
+		set(b, jd, "delay", j_bool(d->delay));
+		json_t *fns = chk(b, json_array());
+		for (size_t k = 0; fns && k < d->n_imports; k++) {
+			const ps_import *im = &d->imports[k];
+			json_t *jf = chk(b, json_object());
+			if (!jf)
+				break;
+			set(b, jf, "name", j_raw(im->name));
+			set(b, jf, "ordinal", im->by_ordinal ? j_u64(im->ordinal) : json_null());
+			set(b, jf, "hint", im->by_ordinal ? json_null() : j_u64(im->hint));
+			push(b, fns, jf);
+		}
+		set(b, jd, "functions", fns);
+		push(b, dlls, jd);
+	}
+	set(b, o, "dlls", dlls);
+	return o;
+}
+
+static json_t *exports_json(jb *b, const ps_pe *pe, unsigned flags)
+{
+	const ps_exports *ex = &pe->exports;
+	if (!ex->present)
+		return json_null();
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	set(b, o, "dll_name", j_raw(ex->dll_name));
+	set(b, o, "timedatestamp", j_u64(ex->timedatestamp));
+	set(b, o, "ordinal_base", j_u64(ex->ordinal_base));
+	set(b, o, "count", j_u64(ex->n));
+	size_t fwd = 0;
+	for (size_t i = 0; i < ex->n; i++)
+		fwd += ex->v[i].forwarder != NULL;
+	set(b, o, "forwarder_count", j_u64(fwd));
+	if (!(flags & PS_JSON_DETAIL))
+		return o;
+	json_t *a = chk(b, json_array());
+	for (size_t i = 0; a && i < ex->n; i++) {
+		const ps_export *e = &ex->v[i];
+		json_t *je = chk(b, json_object());
+		if (!je)
+			break;
+		set(b, je, "ordinal", j_u64(e->ordinal));
+		set(b, je, "name", j_raw(e->name));
+		set(b, je, "rva", j_u64(e->rva));
+		set(b, je, "forwarder", j_raw(e->forwarder));
+		push(b, a, je);
+	}
+	set(b, o, "entries", a);
+	return o;
+}
+
+static json_t *resources_json(jb *b, const ps_pe *pe, unsigned flags)
+{
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	set(b, o, "count", j_u64(pe->n_resources));
+	set(b, o, "timedatestamp", j_u64(pe->resource_timedatestamp));
+	if (!(flags & PS_JSON_DETAIL))
+		return o;
+	json_t *a = chk(b, json_array());
+	for (size_t i = 0; a && i < pe->n_resources; i++) {
+		const ps_resource *r = &pe->resources[i];
+		json_t *jr = chk(b, json_object());
+		if (!jr)
+			break;
+		const char *tn = ps_resource_type_name(r->type_id);
+		set(b, jr, "type", r->type_name ? j_utf8(r->type_name) : (tn ? json_string(tn) : j_u64(r->type_id)));
+		set(b, jr, "name", r->name ? j_utf8(r->name) : j_u64(r->name_id));
+		set(b, jr, "language", j_u64(r->lang));
+		set(b, jr, "rva", j_u64(r->data_rva));
+		set(b, jr, "size", j_u64(r->size));
+		set(b, jr, "offset", r->offset == UINT64_MAX ? json_null() : j_u64(r->offset));
+		push(b, a, jr);
+	}
+	set(b, o, "entries", a);
+	return o;
+}
+
+static json_t *version_json(jb *b, const ps_pe *pe)
+{
+	const ps_version_info *v = &pe->version;
+	if (!v->present)
+		return json_null();
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	if (v->has_fixed) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%u.%u.%u.%u", v->file_version_ms >> 16, v->file_version_ms & 0xFFFF,
+		         v->file_version_ls >> 16, v->file_version_ls & 0xFFFF);
+		set(b, o, "fixed_file_version", json_string(buf));
+		snprintf(buf, sizeof(buf), "%u.%u.%u.%u", v->product_version_ms >> 16, v->product_version_ms & 0xFFFF,
+		         v->product_version_ls >> 16, v->product_version_ls & 0xFFFF);
+		set(b, o, "fixed_product_version", json_string(buf));
+		set(b, o, "file_flags", j_u64(v->file_flags));
+		set(b, o, "file_os", j_u64(v->file_os));
+		set(b, o, "file_type", j_u64(v->file_type));
+	} else {
+		set(b, o, "fixed_file_version", json_null());
+		set(b, o, "fixed_product_version", json_null());
+		set(b, o, "file_flags", json_null());
+		set(b, o, "file_os", json_null());
+		set(b, o, "file_type", json_null());
+	}
+	json_t *s = chk(b, json_array());
+	for (size_t i = 0; s && i < v->n_strings; i++) {
+		json_t *kv = chk(b, json_object());
+		if (!kv)
+			break;
+		set(b, kv, "key", j_utf8(v->strings[i].key));
+		set(b, kv, "value", j_utf8(v->strings[i].value));
+		push(b, s, kv);
+	}
+	set(b, o, "strings", s);
+	return o;
+}
+
+static json_t *debug_json(jb *b, const ps_pe *pe)
+{
+	json_t *a = chk(b, json_array());
+	for (size_t i = 0; a && i < pe->n_debug; i++) {
+		const ps_debug_entry *d = &pe->debug[i];
+		json_t *o = chk(b, json_object());
+		if (!o)
+			break;
+		const char *tn = ps_debug_type_name(d->type);
+		set(b, o, "type", j_u64(d->type));
+		set(b, o, "type_name", tn ? json_string(tn) : json_null());
+		set(b, o, "timedatestamp", j_u64(d->timedatestamp));
+		set(b, o, "size", j_u64(d->size_of_data));
+		set(b, o, "rva", j_u64(d->address_of_raw_data));
+		set(b, o, "offset", j_u64(d->pointer_to_raw_data));
+		if (d->has_codeview) {
+			json_t *cv = chk(b, json_object());
+			if (cv) {
+				set(b, cv, "format", json_string(d->cv_format));
+				if (!strcmp(d->cv_format, "RSDS")) {
+					set(b, cv, "guid", j_guid(d->guid));
+					set(b, cv, "signature", json_null());
+				} else {
+					set(b, cv, "guid", json_null());
+					set(b, cv, "signature", j_u64(d->nb10_signature));
+				}
+				set(b, cv, "age", j_u64(d->age));
+				set(b, cv, "pdb_path", j_raw(d->pdb_path));
+			}
+			set(b, o, "codeview", cv);
+		} else {
+			set(b, o, "codeview", json_null());
+		}
+		push(b, a, o);
+	}
+	return a;
+}
+
+static json_t *tls_json(jb *b, const ps_pe *pe)
+{
+	const ps_tls *t = &pe->tls;
+	if (!t->present)
+		return json_null();
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	set(b, o, "callbacks_va", j_u64(t->callbacks_va));
+	json_t *a = chk(b, json_array());
+	for (size_t i = 0; a && i < t->n_callbacks; i++)
+		push(b, a, j_u64(t->callbacks[i]));
+	set(b, o, "callbacks", a);
+	return o;
+}
+
+static json_t *rich_json(jb *b, const ps_pe *pe, unsigned flags)
+{
+	const ps_rich *r = &pe->rich;
+	if (!r->present)
+		return json_null();
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	set(b, o, "offset", j_u64(r->offset));
+	set(b, o, "key", j_u64(r->key));
+	set(b, o, "checksum_valid", j_bool(r->checksum_valid));
+	set(b, o, "computed_checksum", j_u64(r->computed_checksum));
+	set(b, o, "entry_count", j_u64(r->n_entries));
+	if (flags & PS_JSON_DETAIL) {
+		json_t *a = chk(b, json_array());
+		for (size_t i = 0; a && i < r->n_entries; i++) {
+			json_t *e = chk(b, json_object());
+			if (!e)
+				break;
+			set(b, e, "product_id", j_u64(r->entries[i].product_id));
+			set(b, e, "build", j_u64(r->entries[i].build));
+			set(b, e, "count", j_u64(r->entries[i].count));
+			push(b, a, e);
+		}
+		set(b, o, "entries", a);
+	}
+	return o;
+}
+
+static json_t *clr_json(jb *b, const ps_pe *pe)
+{
+	const ps_clr *c = &pe->clr;
+	if (!c->present)
+		return json_null();
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%u.%u", c->major_runtime_version, c->minor_runtime_version);
+	set(b, o, "runtime_version", json_string(buf));
+	set(b, o, "flags", j_u64(c->flags));
+	set(b, o, "entry_point_token", j_u64(c->entry_point_token));
+	set(b, o, "metadata_version", j_raw(c->metadata_version));
+	return o;
+}
+
+static json_t *pe_json(jb *b, const ps_report *r, unsigned flags)
+{
+	const ps_pe *pe = r->pe;
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	const ps_optional_header *oh = &pe->opt;
+	set(b, o, "format", json_string(r->format_detail));
+	set(b, o, "machine", j_u64(pe->coff.machine));
+	set(b, o, "architecture", json_string(ps_machine_name(pe->coff.machine)));
+	set(b, o, "is_dll", j_bool(pe->coff.characteristics & 0x2000));
+	set(b, o, "subsystem", j_u64(oh->subsystem));
+	set(b, o, "subsystem_name", json_string(ps_subsystem_name(oh->subsystem)));
+	set(b, o, "timedatestamp", j_u64(pe->coff.timedatestamp));
+	/* A REPRO debug entry means the field holds a hash of the build, not a time; zero is
+	 * no time at all. Neither is rendered as a date. */
+	bool real_time = pe->coff.timedatestamp && !pe->has_repro;
+	set(b, o, "compile_time", real_time ? j_time(pe->coff.timedatestamp) : json_null());
+	set(b, o, "entry_point", j_u64(oh->address_of_entry_point));
+	set(b, o, "image_base", j_u64(oh->image_base));
+	set(b, o, "imphash", json_string(pe->imphash));
+	set(b, o, "rich_hash", pe->rich.present ? j_hex(pe->rich.hash_md5, 16) : json_null());
+	set(b, o, "original_file_name", j_utf8(ps_version_string(pe, "OriginalFilename")));
+	set(b, o, "company", j_utf8(ps_version_string(pe, "CompanyName")));
+	set(b, o, "product", j_utf8(ps_version_string(pe, "ProductName")));
+	set(b, o, "file_version", j_utf8(ps_version_string(pe, "FileVersion")));
+	set(b, o, "description", j_utf8(ps_version_string(pe, "FileDescription")));
+	if (pe->has_overlay) {
+		json_t *ov = chk(b, json_object());
+		if (ov) {
+			set(b, ov, "offset", j_u64(pe->overlay_offset));
+			set(b, ov, "size", j_u64(pe->overlay_size));
+		}
+		set(b, o, "overlay", ov);
+	} else {
+		set(b, o, "overlay", json_null());
+	}
+	set(b, o, "sections", sections_json(b, pe));
+
+	set(b, o, "characteristics", j_u64(pe->coff.characteristics));
+	set(b, o, "dll_characteristics", j_u64(oh->dll_characteristics));
+	set(b, o, "number_of_sections", j_u64(pe->coff.number_of_sections));
+	set(b, o, "size_of_image", j_u64(oh->size_of_image));
+	set(b, o, "size_of_headers", j_u64(oh->size_of_headers));
+	set(b, o, "section_alignment", j_u64(oh->section_alignment));
+	set(b, o, "file_alignment", j_u64(oh->file_alignment));
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%u.%u", oh->major_linker_version, oh->minor_linker_version);
+	set(b, o, "linker_version", json_string(buf));
+	snprintf(buf, sizeof(buf), "%u.%u", oh->major_os_version, oh->minor_os_version);
+	set(b, o, "os_version", json_string(buf));
+	json_t *ck = chk(b, json_object());
+	if (ck) {
+		set(b, ck, "stored", j_u64(pe->checksum_stored));
+		set(b, ck, "computed", j_u64(pe->checksum_computed));
+		set(b, ck, "valid", j_bool(pe->checksum_stored == pe->checksum_computed));
+	}
+	set(b, o, "checksum", ck);
+	json_t *dd = chk(b, json_array());
+	for (unsigned i = 0; dd && i < pe->n_directories; i++) {
+		json_t *d = chk(b, json_object());
+		if (!d)
+			break;
+		set(b, d, "name", json_string(ps_directory_name(i)));
+		set(b, d, "rva", j_u64(pe->dirs[i].rva));
+		set(b, d, "size", j_u64(pe->dirs[i].size));
+		push(b, dd, d);
+	}
+	set(b, o, "data_directories", dd);
+	if (pe->has_certificate_table) {
+		json_t *ct = chk(b, json_object());
+		if (ct) {
+			set(b, ct, "offset", j_u64(pe->certificate_table_offset));
+			set(b, ct, "size", j_u64(pe->certificate_table_size));
+			set(b, ct, "in_file", j_bool(pe->certificate_table_in_file));
+		}
+		set(b, o, "certificate_table", ct);
+	} else {
+		set(b, o, "certificate_table", json_null());
+	}
+	set(b, o, "imports", imports_json(b, pe, flags));
+	set(b, o, "exports", exports_json(b, pe, flags));
+	set(b, o, "resources", resources_json(b, pe, flags));
+	set(b, o, "version_info", version_json(b, pe));
+	set(b, o, "debug", debug_json(b, pe));
+	set(b, o, "reproducible", j_bool(pe->has_repro));
+	set(b, o, "tls", tls_json(b, pe));
+	set(b, o, "rich", rich_json(b, pe, flags));
+	set(b, o, "dotnet", j_bool(pe->clr.present));
+	set(b, o, "clr", clr_json(b, pe));
+	return o;
+}
+
+static json_t *hashes_json(jb *b, const ps_hashes *h)
+{
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	set(b, o, "md5", (h->computed & PS_HASH_MD5) ? j_hex(h->md5, 16) : json_null());
+	set(b, o, "sha1", (h->computed & PS_HASH_SHA1) ? j_hex(h->sha1, 20) : json_null());
+	set(b, o, "sha256", (h->computed & PS_HASH_SHA256) ? j_hex(h->sha256, 32) : json_null());
+	return o;
+}
+
+static json_t *code_signature_json(jb *b, const ps_report *r)
+{
+	/* Issue 3 verifies signatures; until then the table's presence is all we state. */
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	bool exists = r->pe && r->pe->has_certificate_table;
+	set(b, o, "exists", j_bool(exists));
+	set(b, o, "status", json_string(exists ? "NotVerified" : "NotSigned"));
+	set(b, o, "trusted", exists ? json_null() : j_bool(false));
+	set(b, o, "valid", exists ? json_null() : j_bool(false));
+	set(b, o, "subject_name", json_null());
+	set(b, o, "timestamp", json_null());
+	return o;
+}
+
+static const char *format_name(ps_format f)
+{
+	switch (f) {
+	case PS_FORMAT_PE: return "pe";
+	case PS_FORMAT_MZ: return "mz";
+	default: return "unknown";
+	}
+}
+
+static int dump(char **out, json_t *root, unsigned flags, jb *b)
+{
+	*out = NULL;
+	if (b->err || !root) {
+		json_decref(root);
+		return PS_ENOMEM;
+	}
+	size_t jf = JSON_REAL_PRECISION(12) | ((flags & PS_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT);
+	*out = json_dumps(root, jf);
+	json_decref(root);
+	return *out ? PS_OK : PS_ENOMEM;
+}
+
+int ps_report_json(char **out, const ps_report *r, unsigned flags)
+{
+	jb b = {0};
+	json_t *root = chk(&b, json_object());
+	if (root) {
+		set(&b, root, "path", r->path ? j_raw(r->path) : json_null());
+		json_t *file = chk(&b, json_object());
+		if (file) {
+			set(&b, file, "size", j_u64(r->size));
+			set(&b, file, "hash", hashes_json(&b, &r->hashes));
+			set(&b, file, "type", json_string(format_name(r->format)));
+			set(&b, file, "format_detail", json_string(r->format_detail ? r->format_detail : "unknown"));
+			set(&b, file, "pe", r->pe ? pe_json(&b, r, flags) : json_null());
+			set(&b, file, "code_signature", code_signature_json(&b, r));
+		}
+		set(&b, root, "file", file);
+		set(&b, root, "signatures", json_array());
+		json_t *fa = chk(&b, json_array());
+		for (size_t i = 0; fa && i < r->n_findings; i++)
+			push(&b, fa, finding_json(&b, &r->findings[i]));
+		set(&b, root, "findings", fa);
+		set(&b, root, "verdict", json_string(ps_report_verdict(r)));
+	}
+	return dump(out, root, flags, &b);
+}
+
+int ps_error_json(char **out, const char *path, int err, int errno_value)
+{
+	jb b = {0};
+	json_t *root = chk(&b, json_object());
+	if (root) {
+		set(&b, root, "path", path ? j_raw(path) : json_null());
+		json_t *e = chk(&b, json_object());
+		if (e) {
+			set(&b, e, "code", json_string(ps_strerror(err)));
+			set(&b, e, "message", json_string(errno_value ? strerror(errno_value) : ps_strerror(err)));
+		}
+		set(&b, root, "error", e);
+	}
+	return dump(out, root, 0, &b);
+}

@@ -1,0 +1,326 @@
+#include "pass.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "limits.h"
+#include "pesleuth/error.h"
+#include "reader.h"
+
+typedef struct seg {
+	uint64_t start, end;
+	uint64_t *hist; /* 256 counts, NULL when no admitted section covers the segment */
+} seg;
+
+struct ps_pass {
+	ps_md *md[3];
+	int checksum;
+	uint64_t sum;
+	uint8_t carry[4];
+	unsigned n_carry;
+	uint64_t pos;
+	/* entropy */
+	ps_section *sections;
+	size_t n_sections;
+	uint64_t *rstart, *rend; /* per section: byte range, rend <= rstart when none */
+	unsigned char *admitted;
+	seg *segs;
+	size_t n_segs, cursor;
+	uint64_t *hist_store;
+};
+
+static uint64_t adjust_fa(uint64_t ptr, uint32_t fa) { return fa < 0x200 ? ptr : ptr & ~(uint64_t)0x1FF; }
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static size_t seg_index(const seg *s, size_t n, uint64_t at)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s[mid].start < at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Splits the sections' raw ranges (which may overlap) at every boundary, so each byte is
+ * counted once into its segment's histogram, and a section's histogram is the sum of the
+ * segments it spans. */
+static int plan_entropy(ps_pass *p, const ps_pass_plan *plan, uint64_t len, ps_findings *fs)
+{
+	size_t n = plan->n_sections;
+	p->sections = plan->sections;
+	p->n_sections = n;
+	if (!n || !plan->sections)
+		return PS_OK;
+	p->rstart = calloc(n, sizeof(uint64_t));
+	p->rend = calloc(n, sizeof(uint64_t));
+	p->admitted = calloc(n, 1);
+	uint64_t *b = calloc(2 * n, sizeof(uint64_t));
+	if (!p->rstart || !p->rend || !p->admitted || !b) {
+		free(b);
+		return PS_ENOMEM;
+	}
+	size_t nb = 0;
+	for (size_t i = 0; i < n; i++) {
+		const ps_section *s = &plan->sections[i];
+		uint64_t st = adjust_fa(s->raw_offset, plan->file_alignment);
+		uint64_t en = st + s->raw_size;
+		if (en > len)
+			en = len;
+		p->rstart[i] = st;
+		p->rend[i] = en;
+		if (en > st) {
+			b[nb++] = st;
+			b[nb++] = en;
+		}
+	}
+	qsort(b, nb, sizeof(uint64_t), cmp_u64);
+	size_t nu = 0;
+	for (size_t i = 0; i < nb; i++)
+		if (!nu || b[nu - 1] != b[i])
+			b[nu++] = b[i];
+	size_t ns = nu ? nu - 1 : 0;
+	p->segs = ns ? calloc(ns, sizeof(seg)) : NULL;
+	if (ns && !p->segs) {
+		free(b);
+		return PS_ENOMEM;
+	}
+	for (size_t k = 0; k < ns; k++) {
+		p->segs[k].start = b[k];
+		p->segs[k].end = b[k + 1];
+	}
+	p->n_segs = ns;
+	free(b);
+
+	/* Admit sections in table order while the merge budget lasts. */
+	uint64_t budget = PS_MAX_ENTROPY_MERGES;
+	size_t refused = 0;
+	unsigned char *need = ns ? calloc(ns, 1) : NULL;
+	if (ns && !need)
+		return PS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (p->rend[i] <= p->rstart[i]) {
+			p->admitted[i] = 1; /* empty: entropy 0, no work */
+			continue;
+		}
+		size_t a = seg_index(p->segs, ns, p->rstart[i]);
+		size_t z = seg_index(p->segs, ns, p->rend[i]);
+		uint64_t span = z - a;
+		if (span > budget) {
+			refused++;
+			continue;
+		}
+		budget -= span;
+		p->admitted[i] = 1;
+		for (size_t k = a; k < z; k++)
+			need[k] = 1;
+	}
+	size_t nh = 0;
+	for (size_t k = 0; k < ns; k++)
+		nh += need[k];
+	p->hist_store = nh ? calloc(nh, 256 * sizeof(uint64_t)) : NULL;
+	if (nh && !p->hist_store) {
+		free(need);
+		return PS_ENOMEM;
+	}
+	for (size_t k = 0, h = 0; k < ns; k++)
+		if (need[k])
+			p->segs[k].hist = p->hist_store + 256 * h++;
+	free(need);
+	if (refused)
+		ps_find_limit(fs, "section entropy (overlapping raw ranges)", PS_MAX_ENTROPY_MERGES, 0);
+	return PS_OK;
+}
+
+int ps_pass_new(ps_pass **out, const ps_pass_plan *plan, uint64_t file_len, ps_findings *fs)
+{
+	*out = NULL;
+	ps_pass *p = calloc(1, sizeof(*p));
+	if (!p)
+		return PS_ENOMEM;
+	int rc = PS_OK;
+	static const ps_md_alg algs[3] = {PS_MD_MD5, PS_MD_SHA1, PS_MD_SHA256};
+	unsigned hashes = plan->hashes ? plan->hashes : PS_HASH_ALL;
+	for (int i = 0; i < 3; i++)
+		if (hashes & (1u << i)) {
+			rc = ps_md_new(&p->md[i], algs[i]);
+			if (rc)
+				goto fail;
+		}
+	p->checksum = plan->checksum;
+	rc = plan_entropy(p, plan, file_len, fs);
+	if (rc)
+		goto fail;
+	*out = p;
+	return PS_OK;
+fail:
+	ps_pass_free(p);
+	return rc;
+}
+
+static void hist_add(uint64_t *h, const uint8_t *d, size_t n)
+{
+	if (n < 2048) {
+		for (size_t i = 0; i < n; i++)
+			h[d[i]]++;
+		return;
+	}
+	/* Four tables break the store-to-load dependency on runs of equal bytes. */
+	uint32_t t[4][256];
+	memset(t, 0, sizeof(t));
+	size_t i = 0;
+	for (; i + 4 <= n; i += 4) {
+		t[0][d[i]]++;
+		t[1][d[i + 1]]++;
+		t[2][d[i + 2]]++;
+		t[3][d[i + 3]]++;
+	}
+	for (; i < n; i++)
+		t[0][d[i]]++;
+	for (int k = 0; k < 256; k++)
+		h[k] += (uint64_t)t[0][k] + t[1][k] + t[2][k] + t[3][k];
+}
+
+static uint64_t dword_sum(const uint8_t *d, size_t n)
+{
+	uint64_t s0 = 0, s1 = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		s0 += ps_le32(d + i);
+		s1 += ps_le32(d + i + 4);
+	}
+	for (; i + 4 <= n; i += 4)
+		s0 += ps_le32(d + i);
+	return s0 + s1;
+}
+
+int ps_pass_feed(ps_pass *p, const uint8_t *d, size_t n)
+{
+	for (int i = 0; i < 3; i++)
+		if (p->md[i] && ps_md_update(p->md[i], d, n) != PS_OK)
+			return PS_ECRYPTO;
+	if (p->checksum && n) {
+		size_t i = 0;
+		while (p->n_carry && p->n_carry < 4 && i < n)
+			p->carry[p->n_carry++] = d[i++];
+		if (p->n_carry == 4) {
+			p->sum += ps_le32(p->carry);
+			p->n_carry = 0;
+		}
+		size_t body = (n - i) & ~(size_t)3;
+		p->sum += dword_sum(d + i, body);
+		i += body;
+		while (i < n)
+			p->carry[p->n_carry++] = d[i++];
+	}
+	/* Histograms of the segments this window overlaps. */
+	uint64_t lo = p->pos, hi = p->pos + n;
+	while (p->cursor < p->n_segs && p->segs[p->cursor].end <= lo)
+		p->cursor++;
+	for (size_t k = p->cursor; k < p->n_segs && p->segs[k].start < hi; k++) {
+		seg *s = &p->segs[k];
+		if (!s->hist)
+			continue;
+		uint64_t a = s->start > lo ? s->start : lo;
+		uint64_t z = s->end < hi ? s->end : hi;
+		if (z > a)
+			hist_add(s->hist, d + (a - lo), (size_t)(z - a));
+	}
+	p->pos = hi;
+	return PS_OK;
+}
+
+static double entropy_of(const uint64_t *h, uint64_t total)
+{
+	if (!total)
+		return 0.0;
+	double e = 0.0, t = (double)total;
+	for (int k = 0; k < 256; k++)
+		if (h[k]) {
+			double px = (double)h[k] / t;
+			e -= px * log2(px);
+		}
+	return e;
+}
+
+int ps_pass_finish(ps_pass *p, ps_hashes *h, uint64_t *sum)
+{
+	uint8_t *dst[3] = {h->md5, h->sha1, h->sha256};
+	for (int i = 0; i < 3; i++)
+		if (p->md[i]) {
+			if (ps_md_final(p->md[i], dst[i]) != PS_OK)
+				return PS_ECRYPTO;
+			h->computed |= 1u << i;
+		}
+	if (p->checksum && p->n_carry) {
+		while (p->n_carry < 4)
+			p->carry[p->n_carry++] = 0;
+		p->sum += ps_le32(p->carry);
+		p->n_carry = 0;
+	}
+	*sum = p->sum;
+	for (size_t i = 0; i < p->n_sections; i++) {
+		ps_section *s = &p->sections[i];
+		if (!p->admitted[i]) {
+			s->has_entropy = false;
+			continue;
+		}
+		s->has_entropy = true;
+		if (p->rend[i] <= p->rstart[i]) {
+			s->entropy = 0.0;
+			continue;
+		}
+		uint64_t acc[256];
+		memset(acc, 0, sizeof(acc));
+		size_t a = seg_index(p->segs, p->n_segs, p->rstart[i]);
+		size_t z = seg_index(p->segs, p->n_segs, p->rend[i]);
+		for (size_t k = a; k < z; k++)
+			for (int b = 0; b < 256; b++)
+				acc[b] += p->segs[k].hist[b];
+		s->entropy = entropy_of(acc, p->rend[i] - p->rstart[i]);
+	}
+	return PS_OK;
+}
+
+void ps_pass_free(ps_pass *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < 3; i++)
+		ps_md_free(p->md[i]);
+	free(p->rstart);
+	free(p->rend);
+	free(p->admitted);
+	free(p->segs);
+	free(p->hist_store);
+	free(p);
+}
+
+uint32_t ps_pe_checksum_finish(uint64_t sum, const uint8_t *data, uint64_t len, uint64_t checksum_offset)
+{
+	/* pefile skips the dword whose index is checksum_offset / 4 (the same dword as Windows'
+	 * word-wise sum when the PE header is 4-aligned, as real images are). */
+	uint64_t idx = checksum_offset / 4, at = idx * 4;
+	if (at < len) {
+		uint8_t w[4] = {0, 0, 0, 0};
+		for (unsigned k = 0; k < 4 && at + k < len; k++)
+			w[k] = data[at + k];
+		sum -= ps_le32(w);
+	}
+	while (sum >> 32)
+		sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+	sum = (sum & 0xFFFF) + (sum >> 16);
+	sum = sum + (sum >> 16);
+	sum &= 0xFFFF;
+	return (uint32_t)(sum + len);
+}

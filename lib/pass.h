@@ -1,0 +1,36 @@
+/* The one pass over a file's bytes. Everything that must see every byte is fed from the
+ * same window while it is hot in cache: MD5/SHA-1/SHA-256, the PE checksum sum, and the
+ * byte histograms behind section entropy (issue 3 adds the Authenticode digests here). */
+#ifndef PS_PASS_H
+#define PS_PASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "findings.h"
+#include "pesleuth/model.h"
+
+typedef struct ps_pass ps_pass;
+
+typedef struct ps_pass_plan {
+	unsigned hashes;          /* PS_HASH_* */
+	int checksum;             /* accumulate the PE checksum dword sum */
+	ps_section *sections;     /* entropy is written back into these (may be NULL) */
+	size_t n_sections;
+	uint32_t file_alignment;
+} ps_pass_plan;
+
+int ps_pass_new(ps_pass **out, const ps_pass_plan *plan, uint64_t file_len, ps_findings *fs);
+/* Feeds the next bytes of the file, in order. */
+int ps_pass_feed(ps_pass *p, const uint8_t *data, size_t n);
+/* Writes the hashes and the entropies; *dword_sum is the plain 64-bit sum of all
+ * little-endian dwords of the file, the last one zero-padded. */
+int ps_pass_finish(ps_pass *p, ps_hashes *h, uint64_t *dword_sum);
+void ps_pass_free(ps_pass *p);
+
+/* Windows' PE checksum (CheckSumMappedFile, as pefile computes it) from the pass's dword sum:
+ * the dword holding the CheckSum field is excluded, carries are folded to 16 bits, and the
+ * file length is added. */
+uint32_t ps_pe_checksum_finish(uint64_t dword_sum, const uint8_t *data, uint64_t len, uint64_t checksum_offset);
+
+#endif
