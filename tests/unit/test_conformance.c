@@ -1,0 +1,364 @@
+/* Conformance with the peers on ../shared/corpus (337 real and hostile files, reference values
+ * from pefile et al. in expected.jsonl).
+ *
+ * For every file, the JSON that `show --json` prints (ps_report_json) is parsed back and its
+ * fields compared with the reference: hashes (must be 100%), COFF machine, TimeDateStamp,
+ * entry point RVA, section names / raw sizes / VAs, imphash, Rich hash, is_dll, subsystem,
+ * OriginalFilename. At least 98% of all compared fields and 95% of each must agree, and every
+ * disagreement must be listed (path | field | reason) in docs/CONFORMANCE.md — a stale entry
+ * fails too, so the document stays true. Every file must also be analyzed quickly (a hang
+ * detector: 1 s, or 10 s under sanitizers) and with bounded memory.
+ *
+ * Skips with a message when ../shared is absent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "pesleuth.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
+enum { F_MD5, F_SHA1, F_SHA256, F_MACHINE, F_TIMESTAMP, F_ENTRY, F_SEC_NAMES, F_SEC_RAW, F_SEC_VA,
+       F_IMPHASH, F_RICH, F_IS_DLL, F_SUBSYSTEM, F_ORIGFN, F_COUNT };
+static const char *field_names[F_COUNT] = {
+	"md5", "sha1", "sha256", "machine", "timedatestamp", "entry_point", "section_names",
+	"section_raw_sizes", "section_vas", "imphash", "rich_hash", "is_dll", "subsystem",
+	"original_file_name"};
+
+typedef struct mismatch {
+	char *path;
+	int field;
+} mismatch;
+
+typedef struct exc {
+	char *path, *field;
+	int used;
+} exc;
+
+static const char *shared_dir(void)
+{
+	const char *s = getenv("PESLEUTH_SHARED");
+	return s ? s : "../shared";
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap + 1);
+	size_t r;
+	while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			cap *= 2;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = nb;
+		}
+	}
+	fclose(f);
+	if (buf)
+		buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* Rows "| `path` | field | reason |" of docs/CONFORMANCE.md's exception tables. */
+static exc *load_exceptions(size_t *n_out)
+{
+	const char *root = getenv("PESLEUTH_ROOT");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/docs/CONFORMANCE.md", root ? root : ".");
+	char *doc = read_file(path, NULL);
+	exc *v = NULL;
+	size_t n = 0, cap = 0;
+	for (char *line = doc ? strtok(doc, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "| `", 3) != 0)
+			continue;
+		char *p = line + 3, *q = strchr(p, '`');
+		if (!q)
+			continue;
+		*q = 0;
+		char *f = strchr(q + 1, '|');
+		if (!f)
+			continue;
+		f++;
+		while (*f == ' ')
+			f++;
+		char *fe = f;
+		while (*fe && *fe != ' ' && *fe != '|')
+			fe++;
+		*fe = 0;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = realloc(v, cap * sizeof(*v));
+		}
+		v[n].path = strdup(p);
+		v[n].field = strdup(f);
+		v[n].used = 0;
+		n++;
+	}
+	free(doc);
+	*n_out = n;
+	return v;
+}
+
+static json_t *jget(json_t *o, const char *dotted)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", dotted);
+	for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && o; k = strtok_r(NULL, ".", &save))
+		o = json_object_get(o, k);
+	return o;
+}
+
+/* The reference is decoded with integers as reals (it holds u64 values beyond int64); every
+ * value compared here is below 2^53, so the comparison is exact. */
+static int int_eq(json_t *a, json_t *b)
+{
+	return json_is_number(a) && json_is_number(b) && json_number_value(a) == json_number_value(b);
+}
+
+/* Reference "null" and ours "null" agree; else strings must be equal. */
+static int str_eq(json_t *ours, json_t *ref)
+{
+	if ((!ref || json_is_null(ref)) && (!ours || json_is_null(ours)))
+		return 1;
+	return json_is_string(ours) && json_is_string(ref) && !strcmp(json_string_value(ours), json_string_value(ref));
+}
+
+/* Our sections in table order; pefile's are sorted by VirtualAddress (stable). */
+static json_t *sorted_sections(json_t *secs)
+{
+	size_t n = json_array_size(secs);
+	json_t *out = json_array();
+	int *used = calloc(n ? n : 1, sizeof(int));
+	for (size_t k = 0; k < n; k++) {
+		size_t best = n;
+		json_int_t bv = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (used[i])
+				continue;
+			json_int_t v = json_integer_value(json_object_get(json_array_get(secs, i), "virtual_address"));
+			/* ours: integers, never above 2^32 here */
+			if (best == n || v < bv) {
+				best = i;
+				bv = v;
+			}
+		}
+		used[best] = 1;
+		json_array_append(out, json_array_get(secs, best));
+	}
+	free(used);
+	return out;
+}
+
+static int sections_eq(json_t *ours, json_t *ref, const char *ours_key, const char *ref_key, int as_string)
+{
+	if (json_array_size(ours) != json_array_size(ref))
+		return 0;
+	for (size_t i = 0; i < json_array_size(ref); i++) {
+		json_t *a = json_object_get(json_array_get(ours, i), ours_key);
+		json_t *b = json_object_get(json_array_get(ref, i), ref_key);
+		if (as_string ? !str_eq(a, b) : !int_eq(a, b))
+			return 0;
+	}
+	return 1;
+}
+
+static void corpus_conformance(void **state)
+{
+	(void)state;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/corpus/expected.jsonl", shared_dir());
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		printf("skipped: %s not found (../shared is absent); corpus conformance not checked\n", path);
+		skip();
+		return;
+	}
+	size_t n_exc = 0;
+	exc *excs = load_exceptions(&n_exc);
+	unsigned agree[F_COUNT] = {0}, total[F_COUNT] = {0};
+	mismatch *mm = NULL;
+	size_t n_mm = 0, cap_mm = 0, files = 0;
+	double slowest = 0;
+	char slowest_path[4096] = "";
+	char *line = NULL;
+	size_t lcap = 0;
+	ssize_t ll;
+	ps_options opt;
+	ps_options_init(&opt);
+	while ((ll = getline(&line, &lcap, f)) > 0) {
+		json_error_t jerr;
+		json_t *ref = json_loads(line, JSON_DECODE_INT_AS_REAL, &jerr); /* it holds u64 beyond int64 */
+		if (!ref)
+			fail_msg("expected.jsonl does not parse: %s", jerr.text);
+		const char *rel = json_string_value(json_object_get(ref, "path"));
+		char fpath[4096];
+		snprintf(fpath, sizeof(fpath), "%s/corpus/%s", shared_dir(), rel);
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ps_report *r = NULL;
+		int rc = ps_analyze_path(&r, fpath, &opt);
+		if (rc != PS_OK)
+			fail_msg("%s: %s", rel, ps_strerror(rc));
+		char *js = NULL;
+		assert_int_equal(ps_report_json(&js, r, PS_JSON_DETAIL), PS_OK);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (dt > slowest) {
+			slowest = dt;
+			snprintf(slowest_path, sizeof(slowest_path), "%s", rel);
+		}
+		if (dt > (SANITIZED ? 10.0 : 1.0))
+			fail_msg("%s took %.2f s (hang detector)", rel, dt);
+		json_t *ours = json_loads(js, JSON_ALLOW_NUL, &jerr); /* section names may hold NULs */
+		if (!ours)
+			fail_msg("%s: our JSON does not parse: %s", rel, jerr.text);
+		ps_report_free(r);
+		free(js);
+		files++;
+
+		int ok[F_COUNT];
+		int cmp[F_COUNT];
+		memset(cmp, 0, sizeof(cmp));
+		cmp[F_MD5] = cmp[F_SHA1] = cmp[F_SHA256] = 1;
+		ok[F_MD5] = str_eq(jget(ours, "file.hash.md5"), json_object_get(ref, "md5"));
+		ok[F_SHA1] = str_eq(jget(ours, "file.hash.sha1"), json_object_get(ref, "sha1"));
+		ok[F_SHA256] = str_eq(jget(ours, "file.hash.sha256"), json_object_get(ref, "sha256"));
+		if (json_is_true(json_object_get(ref, "is_pe"))) {
+			json_t *pf = json_object_get(ref, "pefile");
+			json_t *pe = jget(ours, "file.pe");
+			for (int k = F_MACHINE; k < F_COUNT; k++)
+				cmp[k] = 1;
+			unsigned long mach = strtoul(json_string_value(json_object_get(pf, "machine")), NULL, 16);
+			json_t *m = json_real((double)mach);
+			ok[F_MACHINE] = int_eq(json_object_get(pe, "machine"), m);
+			json_decref(m);
+			ok[F_TIMESTAMP] = int_eq(json_object_get(pe, "timedatestamp"), json_object_get(pf, "timestamp"));
+			ok[F_ENTRY] = int_eq(json_object_get(pe, "entry_point"), json_object_get(pf, "entry_point_rva"));
+			json_t *secs = sorted_sections(json_object_get(pe, "sections"));
+			json_t *rsecs = json_object_get(pf, "sections");
+			ok[F_SEC_NAMES] = sections_eq(secs, rsecs, "name", "name", 1);
+			ok[F_SEC_RAW] = sections_eq(secs, rsecs, "raw_size", "raw_size", 0);
+			ok[F_SEC_VA] = sections_eq(secs, rsecs, "virtual_address", "virtual_address", 0);
+			json_decref(secs);
+			ok[F_IMPHASH] = str_eq(json_object_get(pe, "imphash"), json_object_get(pf, "imphash"));
+			ok[F_RICH] = str_eq(json_object_get(pe, "rich_hash"), jget(pf, "rich_header.hash_md5"));
+			ok[F_IS_DLL] = json_is_boolean(json_object_get(pe, "is_dll")) &&
+			               json_boolean_value(json_object_get(pe, "is_dll")) ==
+			                   json_boolean_value(json_object_get(pf, "is_dll"));
+			ok[F_SUBSYSTEM] = int_eq(json_object_get(pe, "subsystem"), json_object_get(pf, "subsystem"));
+			ok[F_ORIGFN] = str_eq(json_object_get(pe, "original_file_name"),
+			                      jget(pf, "version_info.OriginalFilename"));
+		}
+		for (int k = 0; k < F_COUNT; k++) {
+			if (!cmp[k])
+				continue;
+			total[k]++;
+			if (ok[k]) {
+				agree[k]++;
+				continue;
+			}
+			if (n_mm == cap_mm) {
+				cap_mm = cap_mm ? 2 * cap_mm : 64;
+				mm = realloc(mm, cap_mm * sizeof(*mm));
+			}
+			mm[n_mm].path = strdup(rel);
+			mm[n_mm].field = k;
+			n_mm++;
+		}
+		json_decref(ours);
+		json_decref(ref);
+	}
+	free(line);
+	fclose(f);
+
+	unsigned all_agree = 0, all_total = 0;
+	printf("corpus conformance over %zu files (slowest %.3f s: %s):\n", files, slowest, slowest_path);
+	for (int k = 0; k < F_COUNT; k++) {
+		printf("  %-20s %4u / %4u  %6.2f%%\n", field_names[k], agree[k], total[k],
+		       total[k] ? 100.0 * agree[k] / total[k] : 100.0);
+		all_agree += agree[k];
+		all_total += total[k];
+	}
+	printf("  %-20s %4u / %4u  %6.2f%%\n", "all fields", all_agree, all_total, 100.0 * all_agree / all_total);
+
+	int undocumented = 0;
+	for (size_t i = 0; i < n_mm; i++) {
+		int found = 0;
+		for (size_t e = 0; e < n_exc; e++)
+			if (!strcmp(excs[e].path, mm[i].path) && !strcmp(excs[e].field, field_names[mm[i].field])) {
+				excs[e].used = 1;
+				found = 1;
+			}
+		if (!found) {
+			printf("  UNDOCUMENTED disagreement: %s | %s\n", mm[i].path, field_names[mm[i].field]);
+			undocumented++;
+		}
+	}
+	int stale = 0;
+	for (size_t e = 0; e < n_exc; e++)
+		if (!excs[e].used) {
+			printf("  STALE entry in docs/CONFORMANCE.md (they agree now): %s | %s\n", excs[e].path, excs[e].field);
+			stale++;
+		}
+	printf("  %zu disagreements, all documented: %s\n", n_mm, undocumented ? "NO" : "yes");
+
+	assert_int_equal(agree[F_MD5], total[F_MD5]);
+	assert_int_equal(agree[F_SHA1], total[F_SHA1]);
+	assert_int_equal(agree[F_SHA256], total[F_SHA256]);
+	for (int k = 0; k < F_COUNT; k++)
+		if (total[k] && agree[k] * 100 < total[k] * 95)
+			fail_msg("field %s agrees on only %u of %u (< 95%%)", field_names[k], agree[k], total[k]);
+	assert_true(all_agree * 100 >= all_total * 98);
+	assert_int_equal(undocumented, 0);
+	assert_int_equal(stale, 0);
+
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("  peak RSS %ld MiB\n", ru.ru_maxrss / 1024);
+	if (!SANITIZED)
+		assert_true(ru.ru_maxrss < 128 * 1024); /* KiB: bounded whatever the corpus holds */
+
+	for (size_t i = 0; i < n_mm; i++)
+		free(mm[i].path);
+	free(mm);
+	for (size_t e = 0; e < n_exc; e++) {
+		free(excs[e].path);
+		free(excs[e].field);
+	}
+	free(excs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(corpus_conformance)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
