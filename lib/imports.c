@@ -417,16 +417,8 @@ static void walk_descriptors(walk *w, bool delay, ps_vec *dlls)
 		ps_ordinal_table ot = ordinal_table_for(dll);
 		ps_import *v = syms.v;
 		for (size_t i = 0; i < syms.n; i++)
-			if (v[i].by_ordinal && ot != PS_ORD_NONE) {
-				const char *nm = ps_ordinal_lookup(ot, v[i].ordinal);
-				if (nm) {
-					v[i].name = nm;
-				} else {
-					char buf[16];
-					snprintf(buf, sizeof(buf), "ord%u", v[i].ordinal);
-					v[i].name = ps_arena_strndup(c->arena, buf, strlen(buf));
-				}
-			}
+			if (v[i].by_ordinal && ot != PS_ORD_NONE)
+				v[i].ordinal_name = ps_ordinal_lookup(ot, v[i].ordinal);
 		ps_import_dll *d = ps_vec_push(dlls, c->arena);
 		if (!d)
 			return;
@@ -475,7 +467,8 @@ static void imphash(ps_pectx *c)
 			}
 			buf[o++] = '.';
 			char ordbuf[16];
-			const char *fn = im->name;
+			/* pefile names ordinal imports through its tables, else "ordN" */
+			const char *fn = im->name ? im->name : im->ordinal_name;
 			if (!fn) {
 				snprintf(ordbuf, sizeof(ordbuf), "ord%u", im->ordinal);
 				fn = ordbuf;

@@ -216,6 +216,7 @@ static json_t *imports_json(jb *b, const ps_pe *pe, unsigned flags)
 				break;
 			set(b, jf, "name", j_raw(im->name));
 			set(b, jf, "ordinal", im->by_ordinal ? j_u64(im->ordinal) : json_null());
+			set(b, jf, "ordinal_name", j_utf8(im->ordinal_name));
 			set(b, jf, "hint", im->by_ordinal ? json_null() : j_u64(im->hint));
 			push(b, fns, jf);
 		}

@@ -196,6 +196,8 @@ static void pe_text(FILE *f, const ps_report *r)
 				fputc(' ', f);
 				if (d->imports[k].name)
 					esc(f, d->imports[k].name);
+				else if (d->imports[k].ordinal_name)
+					fprintf(f, "#%u(%s)", d->imports[k].ordinal, d->imports[k].ordinal_name);
 				else
 					fprintf(f, "#%u", d->imports[k].ordinal);
 			}

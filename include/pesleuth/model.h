@@ -130,12 +130,15 @@ typedef struct ps_section {
 	uint16_t number_of_relocations, number_of_linenumbers;
 	uint32_t characteristics;
 	uint64_t header_offset; /* file offset of this section header */
-	bool has_entropy;       /* false when the raw range is empty or outside the file */
+	bool has_entropy;       /* false only when the entropy budget ran out (PE-LIMIT-REACHED);
+	                           an empty raw range has entropy 0, as in pefile */
 	double entropy;         /* Shannon entropy, bits per byte, of the raw data in the file */
 } ps_section;
 
 typedef struct ps_import {
-	const char *name; /* raw; NULL when imported by ordinal */
+	const char *name;         /* raw; NULL when imported by ordinal */
+	const char *ordinal_name; /* by ordinal from ws2_32/wsock32/oleaut32: the export's
+	                             well-known name (pefile's table), else NULL */
 	uint16_t hint;
 	uint16_t ordinal; /* valid when by_ordinal */
 	bool by_ordinal;

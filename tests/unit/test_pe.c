@@ -117,9 +117,11 @@ static void imports_and_imphash_follow_pefile(void **state)
 	assert_string_equal(pe->import_dlls[0].imports[1].name, "ExitProcess");
 	assert_true(pe->import_dlls[1].imports[0].by_ordinal);
 	assert_int_equal(pe->import_dlls[1].imports[0].ordinal, 3);
-	assert_string_equal(pe->import_dlls[1].imports[0].name, "closesocket");
-	assert_string_equal(pe->import_dlls[1].imports[1].name, "socket");
-	assert_string_equal(pe->import_dlls[1].imports[2].name, "ord9999");
+	assert_null(pe->import_dlls[1].imports[0].name); /* the file holds no name */
+	assert_string_equal(pe->import_dlls[1].imports[0].ordinal_name, "closesocket");
+	assert_string_equal(pe->import_dlls[1].imports[1].ordinal_name, "socket");
+	assert_null(pe->import_dlls[1].imports[2].ordinal_name); /* imphash says ord9999 */
+	assert_null(pe->import_dlls[3].imports[0].ordinal_name); /* not a known table */
 	assert_string_equal(pe->import_dlls[4].name, "*invalid*");
 	assert_int_equal(pe->import_dlls[5].n_imports, 1);
 	assert_int_equal(pe->n_imports_total, 9);

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# make bench — pesleuth against the physical floor and the peers, measured in the same run.
+#
+# Corpus: ../shared/bench/make-bench-corpus.sh (848 real PE files from Debian packages, ~0.9 GB;
+# built into $BENCH_CORPUS, default /tmp/pe-bench, once). Warm page cache; each command runs
+# $BENCH_RUNS times (default 5) after one warm-up, and the median wall time is reported.
+# Results: a Markdown table on stdout and in $BUILD/bench/results.md (copied by hand into
+# docs/PERFORMANCE.md with the date). Ratios, not absolute times, are what we track.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+CORPUS=${BENCH_CORPUS:-/tmp/pe-bench}
+SHARED=${PESLEUTH_SHARED:-$(cd .. && pwd)/shared}
+RUNS=${BENCH_RUNS:-5}
+PES=$ROOT/$BUILD/pesleuth
+OUT=$ROOT/$BUILD/bench
+mkdir -p "$OUT"
+
+# Tools the benchmark needs beyond the build (peers and GNU time).
+missing=()
+for p in yara time; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing benchmark tools: ${missing[*]}"
+	SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+
+${CC:-cc} -O2 -o "$OUT/floor" bench/floor.c -lcrypto -lpthread
+
+if [ ! -f "$CORPUS/files.list" ]; then
+	if [ -f "$SHARED/bench/make-bench-corpus.sh" ]; then
+		bash "$SHARED/bench/make-bench-corpus.sh" "$CORPUS"
+	else
+		echo "bench: no corpus at $CORPUS and no $SHARED/bench/make-bench-corpus.sh; nothing to measure"
+		exit 0
+	fi
+fi
+cd "$CORPUS"
+nfiles=$(wc -l < files.list)
+nbytes=$(xargs -d '\n' -a files.list stat -c %s | awk '{s+=$1} END {print s}')
+RULE=$SHARED/bench/pe-rule.yar
+xargs -d '\n' -a files.list cat > /dev/null
+
+median_time() { # runs the command RUNS times after a warm-up, prints the median seconds
+	local cmd=$1 t=() i s e
+	bash -c "$cmd" >/dev/null 2>&1 || true
+	for ((i = 0; i < RUNS; i++)); do
+		s=$(date +%s.%N)
+		bash -c "$cmd" >/dev/null 2>&1 || true
+		e=$(date +%s.%N)
+		t+=("$(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.6f", b - a}')")
+	done
+	printf '%s\n' "${t[@]}" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'
+}
+peak_rss_mib() { /usr/bin/time -f %M bash -c "$1" 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1/1024}'; }
+
+declare -A T
+run() { # name, command
+	T[$1]=$(median_time "$2")
+	printf '  %-28s %8.3f s   %s\n' "$1" "${T[$1]}" "$2" >&2
+}
+echo "bench: $nfiles files, $nbytes bytes, $RUNS runs each (median), warm cache" >&2
+run floor-1t        "$OUT/floor -t 1 < files.list"
+run floor-2t        "$OUT/floor -t 2 < files.list"
+run pesleuth-1p     "$PES scan --jsonl files"
+run pesleuth-2p     "xargs -d '\n' -a files.list -P 2 -n 106 $PES scan --jsonl"
+run pesleuth-sha256-1p "$PES scan --jsonl --hashes sha256 files"
+run pesleuth-sha256-2p "xargs -d '\n' -a files.list -P 2 -n 106 $PES scan --jsonl --hashes sha256"
+run yara-p1         "yara -p 1 -r $RULE files"
+run yara-p2         "yara -p 2 -r $RULE files"
+run sha256sum       "xargs -d '\n' -a files.list sha256sum"
+rss=$(peak_rss_mib "$PES scan --jsonl files")
+TINY=$SHARED/corpus/files/github/corkami__pocs/PE/bin
+if [ -d "$TINY" ]; then
+	ntiny=$(find "$TINY" -type f | wc -l)
+	run tiny-pesleuth "$PES scan --jsonl $TINY"
+	run tiny-yara-p1  "yara -p 1 -r $RULE $TINY"
+fi
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+per_sec() { awk -v n="$1" -v t="$2" 'BEGIN {printf "%.0f", n / t}'; }
+{
+	echo "Bench corpus: $nfiles files, $nbytes bytes; median of $RUNS runs; $(date -u +%Y-%m-%d); $(nproc) cores."
+	echo
+	echo "| command | median (s) | vs floor (same parallelism) | vs yara (same parallelism) |"
+	echo "|---|---:|---:|---:|"
+	echo "| floor: read + MD5+SHA-1+SHA-256, 1 thread | ${T[floor-1t]} | 1.000 | |"
+	echo "| floor: read + MD5+SHA-1+SHA-256, 2 threads | ${T[floor-2t]} | 1.000 | |"
+	echo "| pesleuth scan --jsonl, 1 process | ${T[pesleuth-1p]} | $(ratio ${T[pesleuth-1p]} ${T[floor-1t]}) | |"
+	echo "| pesleuth scan --jsonl, 2 processes (xargs -P2) | ${T[pesleuth-2p]} | $(ratio ${T[pesleuth-2p]} ${T[floor-2t]}) | |"
+	echo "| pesleuth scan --jsonl --hashes sha256, 1 process | ${T[pesleuth-sha256-1p]} | | $(ratio ${T[pesleuth-sha256-1p]} ${T[yara-p1]}) |"
+	echo "| pesleuth scan --jsonl --hashes sha256, 2 processes | ${T[pesleuth-sha256-2p]} | | $(ratio ${T[pesleuth-sha256-2p]} ${T[yara-p2]}) |"
+	echo "| yara -p 1 -r pe-rule.yar | ${T[yara-p1]} | | 1.000 |"
+	echo "| yara -p 2 -r pe-rule.yar | ${T[yara-p2]} | | 1.000 |"
+	echo "| sha256sum (xargs) | ${T[sha256sum]} | | |"
+	echo
+	echo "Peak RSS of \`pesleuth scan --jsonl\` over the corpus: ${rss} MiB."
+	if [ -n "${T[tiny-pesleuth]:-}" ]; then
+		echo
+		echo "Tiny files (corkami, $ntiny files): pesleuth $(per_sec $ntiny ${T[tiny-pesleuth]}) files/s, yara -p 1 $(per_sec $ntiny ${T[tiny-yara-p1]}) files/s."
+	fi
+} | tee "$OUT/results.md"
