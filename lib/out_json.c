@@ -347,7 +347,7 @@ static json_t *debug_json(jb *b, const ps_pe *pe)
 			json_t *cv = chk(b, json_object());
 			if (cv) {
 				set(b, cv, "format", json_string(d->cv_format));
-				if (!strcmp(d->cv_format, "RSDS")) {
+				if (strcmp(d->cv_format, "NB10") != 0) { /* RSDS, MTOC: a GUID/UUID */
 					set(b, cv, "guid", j_guid(d->guid));
 					set(b, cv, "signature", json_null());
 				} else {

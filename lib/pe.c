@@ -219,7 +219,8 @@ static void parse_sections(ps_pectx *c)
 		c->map[i].va_start = c->sections[i].virtual_address;
 		c->map[i].index = i;
 	}
-	qsort(c->map, n, sizeof(ps_secmap), cmp_secmap);
+	if (n)
+		qsort(c->map, n, sizeof(ps_secmap), cmp_secmap);
 	c->n_map = n;
 	uint32_t sa = pe->opt.section_alignment, fa = pe->opt.file_alignment;
 	size_t out_of_file = 0, first_bad = 0;
@@ -415,6 +416,12 @@ static void overlay_and_certificate(ps_pectx *c)
 	}
 }
 
+bool ps_pe_dir_invalid(const ps_pectx *c, const ps_data_directory *d)
+{
+	uint64_t soi = c->pe->opt.size_of_image;
+	return soi && (uint64_t)d->rva + d->size > soi && d->rva >= c->len;
+}
+
 static void directory_bounds(ps_pectx *c)
 {
 	ps_pe *pe = c->pe;
@@ -422,8 +429,7 @@ static void directory_bounds(ps_pectx *c)
 		const ps_data_directory *d = &pe->dirs[i];
 		if (i == PS_DIR_SECURITY || !d->rva)
 			continue;
-		uint64_t end = (uint64_t)d->rva + d->size;
-		if (pe->opt.size_of_image && end > pe->opt.size_of_image && d->rva >= c->len) {
+		if (ps_pe_dir_invalid(c, d)) {
 			ps_finding *f = ps_find(c->fs, "PE-DIRECTORY-INVALID", PS_SEV_LOW,
 			                        "Data directory %u points outside the image and the file", i);
 			ps_ev_uint(f, "directory", i);

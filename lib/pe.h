@@ -55,6 +55,11 @@ long ps_pe_section_of_rva(const ps_pectx *c, uint64_t rva);
  * Returns the bytes (not copied) and their length; false when the RVA maps nowhere. */
 bool ps_pe_string_at(const ps_pectx *c, uint64_t rva, size_t max, const uint8_t **s, size_t *n);
 
+/* True when data directory `d` points beyond both SizeOfImage and the file: pe.c reports it
+ * as PE-DIRECTORY-INVALID and the loader ignores it (RtlImageDirectoryEntryToData), so the
+ * directory's own parser adds nothing. */
+bool ps_pe_dir_invalid(const ps_pectx *c, const ps_data_directory *d);
+
 /* Converts a VA to an RVA using ImageBase; false when it lies below the image base. */
 bool ps_pe_va_to_rva(const ps_pectx *c, uint64_t va, uint64_t *rva);
 
