@@ -224,36 +224,45 @@ static void pe_text(FILE *f, const ps_report *r)
 			fprintf(f, "  ... +%zu more\n", pe->exports.n - SHOW_MAX_EXPORTS);
 	}
 	if (pe->n_resources) {
-		fprintf(f, "\nResources (%zu):", pe->n_resources);
-		/* counts per type, in order of first appearance */
+		/* counts per type in order of first appearance; at most SHOW_MAX_TYPES kinds are
+		 * told apart (linear in the number of resources, whatever the file holds) */
+		enum { SHOW_MAX_TYPES = 32 };
+		const ps_resource *kind[SHOW_MAX_TYPES];
+		size_t count[SHOW_MAX_TYPES], nk = 0, other = 0;
 		for (size_t i = 0; i < pe->n_resources; i++) {
 			const ps_resource *x = &pe->resources[i];
-			bool seen = false;
-			for (size_t j = 0; j < i && !seen; j++) {
-				const ps_resource *y = &pe->resources[j];
-				seen = (x->type_name || y->type_name)
-				           ? (x->type_name && y->type_name && !strcmp(x->type_name, y->type_name))
-				           : x->type_id == y->type_id;
+			size_t k = 0;
+			for (; k < nk; k++) {
+				const ps_resource *y = kind[k];
+				bool same = (x->type_name || y->type_name)
+				                ? (x->type_name && y->type_name && !strcmp(x->type_name, y->type_name))
+				                : x->type_id == y->type_id;
+				if (same)
+					break;
 			}
-			if (seen)
-				continue;
-			size_t cnt = 0;
-			for (size_t j = i; j < pe->n_resources; j++) {
-				const ps_resource *y = &pe->resources[j];
-				cnt += (x->type_name || y->type_name)
-				           ? (x->type_name && y->type_name && !strcmp(x->type_name, y->type_name))
-				           : x->type_id == y->type_id;
-			}
-			fputc(' ', f);
+			if (k < nk)
+				count[k]++;
+			else if (nk < SHOW_MAX_TYPES) {
+				kind[nk] = x;
+				count[nk++] = 1;
+			} else
+				other++;
+		}
+		fprintf(f, "\nResources (%zu):", pe->n_resources);
+		for (size_t k = 0; k < nk; k++) {
+			const ps_resource *x = kind[k];
 			const char *tn = ps_resource_type_name(x->type_id);
+			fputc(' ', f);
 			if (x->type_name)
 				esc(f, x->type_name);
 			else if (tn)
 				fputs(tn, f);
 			else
 				fprintf(f, "#%u", x->type_id);
-			fprintf(f, "=%zu", cnt);
+			fprintf(f, "=%zu", count[k]);
 		}
+		if (other)
+			fprintf(f, " other=%zu", other);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < pe->n_debug; i++) {
