@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "pesleuth.h"
 
 #define EXIT_RAN 0
+#define EXIT_UNTRUSTED 1
 #define EXIT_USAGE 2
 
 #define MAX_WALK_DEPTH 256
@@ -19,21 +21,30 @@ typedef struct cli {
 	const char *cmd;
 	int json, jsonl;
 	ps_options opt;
+	ps_trust *trust;
 	int had_error;
+	int untrusted; /* verify: some file is not signed by a trusted signature */
 } cli;
 
 static void usage(FILE *f)
 {
-	fputs("usage: pesleuth show [--json] [--hashes LIST] FILE...\n"
-	      "       pesleuth scan [--jsonl] [--hashes LIST] PATH...\n"
+	fputs("usage: pesleuth show [--json] [OPTIONS] FILE...\n"
+	      "       pesleuth verify [--json] [OPTIONS] FILE...\n"
+	      "       pesleuth scan [--jsonl] [OPTIONS] PATH...\n"
 	      "       pesleuth version\n"
 	      "\n"
-	      "  show           the whole story of each file, for a human (or --json: one object)\n"
-	      "  scan           files and directories, recursively (symbolic links inside directories\n"
-	      "                 are not followed); one line per file, or --jsonl: one JSON object per line\n"
-	      "  --hashes LIST  file hashes to compute: md5,sha1,sha256 (default: all)\n"
+	      "  show             the whole story of each file, for a human (or --json: one object)\n"
+	      "  verify           every Authenticode signature of each file, like signtool verify /pa /all:\n"
+	      "                   one line per file; exit 0 when all are trusted, 1 when some are not\n"
+	      "  scan             files and directories, recursively (symbolic links inside directories\n"
+	      "                   are not followed); one line per file, or --jsonl: one JSON object per line\n"
+	      "  --ca-file PEM    trust the certificates of a PEM bundle (repeatable); without it, the\n"
+	      "                   system CA bundle is the trust store\n"
+	      "  --hashes LIST    file hashes to compute: md5,sha1,sha256 (default: all)\n"
+	      "  --authentihash   also compute the SHA-256 Authenticode hash of unsigned files\n"
 	      "\n"
-	      "Exit status: 0 the command ran; 2 usage error, or a file could not be read.\n",
+	      "Exit status: 0 the command ran (verify: every file trusted); 1 verify: some file is not\n"
+	      "trusted; 2 usage error, or a file could not be read.\n",
 	      f);
 }
 
@@ -101,6 +112,55 @@ static void scan_line(const ps_report *r)
 	putchar('\n');
 }
 
+/* verify: every signature must be trusted (signtool /pa /all) */
+static int all_trusted(const ps_report *r)
+{
+	if (!r->pe || !r->pe->n_signatures)
+		return 0;
+	for (size_t i = 0; i < r->pe->n_signatures; i++)
+		if (!r->pe->signatures[i].trusted)
+			return 0;
+	return 1;
+}
+
+static void verify_line(const ps_report *r)
+{
+	const ps_pe *pe = r->pe;
+	const char *status = pe && pe->signature_status ? pe->signature_status : "NotSigned";
+	if (pe && pe->primary && pe->primary->trusted && !all_trusted(r))
+		status = "SomeNotTrusted";
+	printf("%-14s ", all_trusted(r) ? "Valid" : status);
+	ps_fputs_escaped(stdout, r->path, strlen(r->path));
+	putchar('\n');
+	for (size_t i = 0; pe && i < pe->n_signatures; i++) {
+		const ps_signature *s = &pe->signatures[i];
+		printf("  #%u %*s%-8s %-12s ", s->index, 2 * (int)s->depth, "", s->digest_algorithm ? s->digest_algorithm : "?",
+		       s->status ? s->status : "?");
+		if (s->signer)
+			ps_fputs_escaped(stdout, s->signer->subject_cn, strlen(s->signer->subject_cn));
+		else
+			fputs("(no signer certificate)", stdout);
+		if (s->signing_time != PS_TIME_NONE) {
+			char buf[40];
+			time_t t = (time_t)s->signing_time;
+			struct tm tm;
+			if (gmtime_r(&t, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+				printf("  timestamp %s", buf);
+		}
+		putchar('\n');
+	}
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const ps_finding *f = &r->findings[i];
+		if (strncmp(f->id, "SIG-", 4) && strncmp(f->id, "CERT-", 5) && strncmp(f->id, "TS-", 3))
+			continue;
+		if (f->severity == PS_SEV_INFO)
+			continue;
+		printf("  [%s] %s  ", ps_severity_name(f->severity), f->id);
+		ps_fputs_escaped(stdout, f->title, strlen(f->title));
+		putchar('\n');
+	}
+}
+
 static void analyze_one(cli *c, const char *path)
 {
 	ps_report *r = NULL;
@@ -121,9 +181,13 @@ static void analyze_one(cli *c, const char *path)
 		}
 	} else if (!strcmp(c->cmd, "show")) {
 		ps_report_text(stdout, r);
+	} else if (!strcmp(c->cmd, "verify")) {
+		verify_line(r);
 	} else {
 		scan_line(r);
 	}
+	if (!strcmp(c->cmd, "verify") && !all_trusted(r))
+		c->untrusted = 1;
 	ps_report_free(r);
 }
 
@@ -209,7 +273,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_RAN;
 	}
-	if (strcmp(c.cmd, "show") && strcmp(c.cmd, "scan")) {
+	if (strcmp(c.cmd, "show") && strcmp(c.cmd, "scan") && strcmp(c.cmd, "verify")) {
 		fprintf(stderr, "pesleuth: unknown command '%s'\n", c.cmd);
 		usage(stderr);
 		return EXIT_USAGE;
@@ -218,6 +282,8 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"jsonl", no_argument, NULL, 'l'},
 		{"hashes", required_argument, NULL, 'H'},
+		{"ca-file", required_argument, NULL, 'C'},
+		{"authentihash", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -233,15 +299,39 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'C':
+			if (!c.trust && ps_trust_new(&c.trust) != PS_OK) {
+				fprintf(stderr, "pesleuth: out of memory\n");
+				return EXIT_USAGE;
+			}
+			if (ps_trust_add_ca_file(c.trust, optarg) != PS_OK) {
+				fputs("pesleuth: --ca-file ", stderr);
+				ps_fputs_escaped(stderr, optarg, strlen(optarg));
+				fputs(": no certificate could be read\n", stderr);
+				ps_trust_free(c.trust);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'A': c.opt.authentihash = 1; break;
 		case 'h': usage(stdout); return EXIT_RAN;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "pesleuth: %s needs at least one path\n", c.cmd);
+		ps_trust_free(c.trust);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(c.cmd, "show")) {
+	if (!c.trust) { /* default trust store: the system bundle */
+		if (ps_trust_new(&c.trust) != PS_OK) {
+			fprintf(stderr, "pesleuth: out of memory\n");
+			return EXIT_USAGE;
+		}
+		if (ps_trust_add_system_anchors(c.trust) != PS_OK)
+			fprintf(stderr, "pesleuth: warning: the system CA bundle could not be read; nothing is trusted\n");
+	}
+	c.opt.trust = c.trust;
+	if (!strcmp(c.cmd, "show") || !strcmp(c.cmd, "verify")) {
 		if (c.jsonl) /* compact, one object per line, wins over --json */
 			c.json = 0;
 		for (int i = optind; i < argc; i++)
@@ -254,7 +344,10 @@ int main(int argc, char **argv)
 		for (int i = optind; i < argc; i++)
 			walk(&c, argv[i], 0, 1);
 	}
+	ps_trust_free(c.trust);
 	if (fflush(stdout) != 0)
 		return EXIT_USAGE;
-	return c.had_error ? EXIT_USAGE : EXIT_RAN;
+	if (c.had_error)
+		return EXIT_USAGE;
+	return c.untrusted ? EXIT_UNTRUSTED : EXIT_RAN;
 }

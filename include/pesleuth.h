@@ -6,6 +6,7 @@
 
 #include "pesleuth/error.h"
 #include "pesleuth/model.h"
+#include "pesleuth/trust.h"
 #include "pesleuth/analyze.h"
 #include "pesleuth/output.h"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "authenticode.h"
 #include "findings.h"
 #include "limits.h"
 #include "pass.h"
@@ -75,6 +76,8 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		return PS_ENOMEM;
 	int rc = PS_OK;
 	ps_pass *pass = NULL;
+	ps_sigplan sp;
+	ps_sigplan_init(&sp);
 	ps_arena_init(&ri->arena, PS_MAX_REPORT_BYTES);
 	ps_findings_init(&ri->fs, &ri->arena);
 	ps_report *r = &ri->pub;
@@ -97,6 +100,19 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 	c.fs = &ri->fs;
 	r->format = ps_pe_parse_headers(&c, &r->format_detail);
 	bool is_pe = r->format == PS_FORMAT_PE;
+	if (is_pe) {
+		/* the certificate table is read before the pass: its signatures say which
+		 * Authenticode digests the pass must compute */
+		ps_pe *pe = c.pe;
+		if (pe->n_directories > PS_DIR_SECURITY && pe->dirs[PS_DIR_SECURITY].rva && pe->dirs[PS_DIR_SECURITY].size) {
+			pe->has_certificate_table = true;
+			pe->certificate_table_offset = pe->dirs[PS_DIR_SECURITY].rva; /* a file offset */
+			pe->certificate_table_size = pe->dirs[PS_DIR_SECURITY].size;
+			pe->certificate_table_in_file = pe->certificate_table_offset <= len &&
+			                                pe->certificate_table_size <= len - pe->certificate_table_offset;
+		}
+		ps_authenticode_parse(&c, &sp);
+	}
 
 	ps_pass_plan plan = {
 		.hashes = opt && opt->hashes ? opt->hashes : PS_HASH_ALL,
@@ -108,6 +124,11 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 	rc = ps_pass_new(&pass, &plan, len, &ri->fs);
 	if (rc)
 		goto out;
+	if (is_pe) {
+		rc = ps_authenticode_plan(&c, &sp, pass, opt && opt->authentihash);
+		if (rc)
+			goto out;
+	}
 	for (size_t off = 0; off < len;) {
 		size_t n = len - off < PS_PASS_WINDOW ? len - off : PS_PASS_WINDOW;
 		rc = ps_pass_feed(pass, data + off, n);
@@ -126,8 +147,10 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		ps_pe *pe = c.pe;
 		pe->checksum_stored = pe->opt.checksum;
 		pe->checksum_computed = ps_pe_checksum_finish(sum, data, len, pe->optional_header_offset + 64);
+		ps_authenticode_finish(&c, &sp, pass);
 		ps_pe_parse_directories(&c);
 		checksum_finding(&c);
+		ps_judge_signatures(&c, opt ? opt->trust : NULL);
 		r->pe = pe;
 	}
 	if (ri->arena.exhausted) {
@@ -142,6 +165,7 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 			r->worst = r->findings[i].severity;
 out:
 	ps_pass_free(pass);
+	ps_sigplan_free(&sp);
 	if (rc) {
 		ps_report_free(r);
 		return rc;

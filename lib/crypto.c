@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pesleuth/error.h"
 
@@ -82,6 +83,14 @@ void ps_md_free(ps_md *m)
 		return;
 	EVP_MD_CTX_free(m->ctx);
 	free(m);
+}
+
+ps_md_alg ps_md_from_name(const char *name)
+{
+	for (int a = 0; a < PS_MD_COUNT; a++)
+		if (name && !strcmp(name, ps_md_name((ps_md_alg)a)))
+			return (ps_md_alg)a;
+	return PS_MD_COUNT;
 }
 
 int ps_md5(uint8_t out[16], const void *p, size_t n)

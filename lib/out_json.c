@@ -449,6 +449,8 @@ static json_t *pe_json(jb *b, const ps_report *r, unsigned flags)
 	set(b, o, "entry_point", j_u64(oh->address_of_entry_point));
 	set(b, o, "image_base", j_u64(oh->image_base));
 	set(b, o, "imphash", json_string(pe->imphash));
+	set(b, o, "authentihash", pe->has_authentihash ? j_hex(pe->authentihash, 32) : json_null());
+	set(b, o, "authentihash_sections", pe->has_authentihash ? j_hex(pe->authentihash_sections, 32) : json_null());
 	set(b, o, "rich_hash", pe->rich.present ? j_hex(pe->rich.hash_md5, 16) : json_null());
 	set(b, o, "original_file_name", j_utf8(ps_version_string(pe, "OriginalFilename")));
 	set(b, o, "company", j_utf8(ps_version_string(pe, "CompanyName")));
@@ -532,19 +534,139 @@ static json_t *hashes_json(jb *b, const ps_hashes *h)
 	return o;
 }
 
-static json_t *code_signature_json(jb *b, const ps_report *r)
+static json_t *j_opt_time(int64_t t) { return t == PS_TIME_NONE ? json_null() : j_time(t); }
+
+static json_t *cert_json(jb *b, const ps_cert *c)
 {
-	/* Issue 3 verifies signatures; until then the table's presence is all we state. */
+	if (!c)
+		return json_null();
 	json_t *o = chk(b, json_object());
 	if (!o)
 		return NULL;
-	bool exists = r->pe && r->pe->has_certificate_table;
-	set(b, o, "exists", j_bool(exists));
-	set(b, o, "status", json_string(exists ? "NotVerified" : "NotSigned"));
-	set(b, o, "trusted", exists ? json_null() : j_bool(false));
-	set(b, o, "valid", exists ? json_null() : j_bool(false));
-	set(b, o, "subject_name", json_null());
-	set(b, o, "timestamp", json_null());
+	set(b, o, "subject", j_utf8(c->subject));
+	set(b, o, "issuer", j_utf8(c->issuer));
+	set(b, o, "serial", j_utf8(c->serial));
+	set(b, o, "sha1", j_hex(c->sha1, 20));
+	set(b, o, "sha256", j_hex(c->sha256, 32));
+	set(b, o, "not_before", j_opt_time(c->not_before));
+	set(b, o, "not_after", j_opt_time(c->not_after));
+	set(b, o, "email", j_utf8(c->email));
+	set(b, o, "key_type", j_utf8(c->key_type));
+	set(b, o, "key_bits", j_u64(c->key_bits));
+	set(b, o, "self_issued", j_bool(c->self_issued));
+	set(b, o, "is_ca", j_bool(c->is_ca));
+	json_t *eku = chk(b, json_array());
+	if (eku && c->has_eku) {
+		if (c->eku_code_signing)
+			push(b, eku, json_string("codeSigning"));
+		if (c->eku_time_stamping)
+			push(b, eku, json_string("timeStamping"));
+		if (c->eku_any)
+			push(b, eku, json_string("anyExtendedKeyUsage"));
+	}
+	set(b, o, "eku", c->has_eku ? eku : (json_decref(eku), json_null()));
+	return o;
+}
+
+static const char *ts_kind_name(ps_ts_kind k)
+{
+	return k == PS_TS_RFC3161 ? "rfc3161" : k == PS_TS_PKCS9 ? "pkcs9" : "none";
+}
+
+static json_t *timestamp_json(jb *b, const ps_timestamp *t)
+{
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	set(b, o, "kind", json_string(ts_kind_name(t->kind)));
+	set(b, o, "time", j_opt_time(t->time));
+	set(b, o, "verified", j_bool(t->verified));
+	set(b, o, "tsa_subject", t->tsa ? j_utf8(t->tsa->subject) : json_null());
+	set(b, o, "digest_algorithm", j_utf8(t->digest_algorithm));
+	set(b, o, "imprint_ok", j_bool(t->imprint_ok));
+	set(b, o, "signature_ok", j_bool(t->signature_ok));
+	set(b, o, "chain_trusted", j_bool(t->chain_trusted));
+	set(b, o, "error", j_utf8(t->verified ? NULL : t->chain_error));
+	return o;
+}
+
+static json_t *signature_json(jb *b, const ps_signature *s, unsigned flags)
+{
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	set(b, o, "index", j_u64(s->index));
+	set(b, o, "entry", j_u64(s->entry));
+	set(b, o, "depth", j_u64(s->depth));
+	set(b, o, "parent", s->parent < 0 ? json_null() : json_integer(s->parent));
+	set(b, o, "offset", j_u64(s->offset));
+	set(b, o, "parsed", j_bool(s->parsed));
+	set(b, o, "parse_error", j_utf8(s->parse_error));
+	set(b, o, "digest_algorithm", j_utf8(s->digest_algorithm));
+	set(b, o, "signed_digest", s->digest_len ? j_hex(s->signed_digest, s->digest_len) : json_null());
+	set(b, o, "computed_digest", s->computed ? j_hex(s->computed_digest, s->digest_len) : json_null());
+	set(b, o, "digest_ok", j_bool(s->digest_ok));
+	set(b, o, "section_digest", s->computed ? j_hex(s->section_digest, s->digest_len) : json_null());
+	set(b, o, "section_digest_ok", j_bool(s->section_digest_ok));
+	set(b, o, "page_hashes", s->has_page_hashes ? j_utf8(s->page_hash_algorithm) : json_null());
+	set(b, o, "signer_digest_algorithm", j_utf8(s->signer_digest_algorithm));
+	set(b, o, "message_digest_ok", j_bool(s->message_digest_ok));
+	set(b, o, "signature_ok", j_bool(s->signature_ok));
+	set(b, o, "program_name", j_utf8(s->program_name));
+	set(b, o, "program_url", j_utf8(s->program_url));
+	set(b, o, "signer", cert_json(b, s->signer));
+	json_t *chain = chk(b, json_array());
+	for (size_t i = 0; chain && i < s->n_chain; i++)
+		push(b, chain, cert_json(b, s->chain[i]));
+	set(b, o, "chain", chain);
+	const ps_timestamp *best = NULL;
+	for (size_t i = 0; i < s->n_timestamps && !best; i++)
+		if (s->timestamps[i].verified)
+			best = &s->timestamps[i];
+	if (!best && s->n_timestamps)
+		best = &s->timestamps[0];
+	set(b, o, "timestamp", best ? timestamp_json(b, best) : json_null());
+	set(b, o, "claimed_signing_time", j_opt_time(s->claimed_signing_time));
+	set(b, o, "signing_time", j_opt_time(s->signing_time));
+	set(b, o, "evaluated_at", j_opt_time(s->evaluated_at));
+	set(b, o, "revocation", json_array());
+	set(b, o, "valid", j_bool(s->valid));
+	set(b, o, "trusted", j_bool(s->trusted));
+	set(b, o, "status", j_utf8(s->status));
+	if (flags & PS_JSON_DETAIL) {
+		json_t *certs = chk(b, json_array());
+		for (size_t i = 0; certs && i < s->n_certs; i++)
+			push(b, certs, cert_json(b, &s->certs[i]));
+		set(b, o, "certificates", certs);
+		json_t *tss = chk(b, json_array());
+		for (size_t i = 0; tss && i < s->n_timestamps; i++)
+			push(b, tss, timestamp_json(b, &s->timestamps[i]));
+		set(b, o, "timestamps", tss);
+	}
+	return o;
+}
+
+static json_t *signatures_json(jb *b, const ps_report *r, unsigned flags)
+{
+	json_t *a = chk(b, json_array());
+	for (size_t i = 0; a && r->pe && i < r->pe->n_signatures; i++)
+		push(b, a, signature_json(b, &r->pe->signatures[i], flags));
+	return a;
+}
+
+static json_t *code_signature_json(jb *b, const ps_report *r)
+{
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	const ps_pe *pe = r->pe;
+	const ps_signature *p = pe ? pe->primary : NULL;
+	set(b, o, "exists", j_bool(pe && pe->has_certificate_table));
+	set(b, o, "status", json_string(pe && pe->signature_status ? pe->signature_status : "NotSigned"));
+	set(b, o, "trusted", j_bool(p && p->trusted));
+	set(b, o, "valid", j_bool(p && p->valid));
+	set(b, o, "subject_name", p && p->signer ? j_utf8(p->signer->subject_cn) : json_null());
+	set(b, o, "timestamp", p ? j_opt_time(p->signing_time) : json_null());
 	return o;
 }
 
@@ -586,7 +708,7 @@ int ps_report_json(char **out, const ps_report *r, unsigned flags)
 			set(&b, file, "code_signature", code_signature_json(&b, r));
 		}
 		set(&b, root, "file", file);
-		set(&b, root, "signatures", json_array());
+		set(&b, root, "signatures", signatures_json(&b, r, flags));
 		json_t *fa = chk(&b, json_array());
 		for (size_t i = 0; fa && i < r->n_findings; i++)
 			push(&b, fa, finding_json(&b, &r->findings[i]));

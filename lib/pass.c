@@ -14,8 +14,19 @@ typedef struct seg {
 	uint64_t *hist; /* 256 counts, NULL when no admitted section covers the segment */
 } seg;
 
+#define PS_PASS_MAX_DIGESTS 12
+
+typedef struct range_digest {
+	ps_md *md;
+	ps_range *r;
+	size_t n, cursor, pad;
+	uint8_t out[PS_MD_MAX_SIZE];
+} range_digest;
+
 struct ps_pass {
 	ps_md *md[3];
+	range_digest rd[PS_PASS_MAX_DIGESTS];
+	size_t n_rd;
 	int checksum;
 	uint64_t sum;
 	uint8_t carry[4];
@@ -168,6 +179,46 @@ fail:
 	return rc;
 }
 
+int ps_pass_add_digest(ps_pass *p, int alg, const ps_range *ranges, size_t n, size_t pad, int *handle)
+{
+	if (p->n_rd >= PS_PASS_MAX_DIGESTS || p->pos)
+		return PS_EINVAL;
+	range_digest *d = &p->rd[p->n_rd];
+	memset(d, 0, sizeof(*d));
+	int rc = ps_md_new(&d->md, (ps_md_alg)alg);
+	if (rc)
+		return rc;
+	d->r = n ? calloc(n, sizeof(*d->r)) : NULL;
+	if (n && !d->r) {
+		ps_md_free(d->md);
+		return PS_ENOMEM;
+	}
+	if (n)
+		memcpy(d->r, ranges, n * sizeof(*d->r));
+	d->n = n;
+	d->pad = pad;
+	*handle = (int)p->n_rd++;
+	return PS_OK;
+}
+
+const uint8_t *ps_pass_digest(const ps_pass *p, int handle)
+{
+	return handle >= 0 && (size_t)handle < p->n_rd ? p->rd[handle].out : NULL;
+}
+
+static int feed_ranges(range_digest *d, const uint8_t *data, uint64_t lo, uint64_t hi)
+{
+	while (d->cursor < d->n && d->r[d->cursor].end <= lo)
+		d->cursor++;
+	for (size_t k = d->cursor; k < d->n && d->r[k].start < hi; k++) {
+		uint64_t a = d->r[k].start > lo ? d->r[k].start : lo;
+		uint64_t z = d->r[k].end < hi ? d->r[k].end : hi;
+		if (z > a && ps_md_update(d->md, data + (a - lo), (size_t)(z - a)) != PS_OK)
+			return PS_ECRYPTO;
+	}
+	return PS_OK;
+}
+
 static void hist_add(uint64_t *h, const uint8_t *d, size_t n)
 {
 	if (n < 2048) {
@@ -223,8 +274,11 @@ int ps_pass_feed(ps_pass *p, const uint8_t *d, size_t n)
 		while (i < n)
 			p->carry[p->n_carry++] = d[i++];
 	}
-	/* Histograms of the segments this window overlaps. */
 	uint64_t lo = p->pos, hi = p->pos + n;
+	for (size_t i = 0; i < p->n_rd; i++)
+		if (feed_ranges(&p->rd[i], d, lo, hi) != PS_OK)
+			return PS_ECRYPTO;
+	/* Histograms of the segments this window overlaps. */
 	while (p->cursor < p->n_segs && p->segs[p->cursor].end <= lo)
 		p->cursor++;
 	for (size_t k = p->cursor; k < p->n_segs && p->segs[k].start < hi; k++) {
@@ -262,6 +316,18 @@ int ps_pass_finish(ps_pass *p, ps_hashes *h, uint64_t *sum)
 				return PS_ECRYPTO;
 			h->computed |= 1u << i;
 		}
+	static const uint8_t zeros[8];
+	for (size_t i = 0; i < p->n_rd; i++) {
+		range_digest *d = &p->rd[i];
+		for (size_t left = d->pad; left;) {
+			size_t k = left < sizeof(zeros) ? left : sizeof(zeros);
+			if (ps_md_update(d->md, zeros, k) != PS_OK)
+				return PS_ECRYPTO;
+			left -= k;
+		}
+		if (ps_md_final(d->md, d->out) != PS_OK)
+			return PS_ECRYPTO;
+	}
 	if (p->checksum && p->n_carry) {
 		while (p->n_carry < 4)
 			p->carry[p->n_carry++] = 0;
@@ -298,6 +364,10 @@ void ps_pass_free(ps_pass *p)
 		return;
 	for (int i = 0; i < 3; i++)
 		ps_md_free(p->md[i]);
+	for (size_t i = 0; i < p->n_rd; i++) {
+		ps_md_free(p->rd[i].md);
+		free(p->rd[i].r);
+	}
 	free(p->rstart);
 	free(p->rend);
 	free(p->admitted);

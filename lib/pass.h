@@ -21,6 +21,17 @@ typedef struct ps_pass_plan {
 } ps_pass_plan;
 
 int ps_pass_new(ps_pass **out, const ps_pass_plan *plan, uint64_t file_len, ps_findings *fs);
+
+typedef struct ps_range {
+	uint64_t start, end; /* [start, end) */
+} ps_range;
+
+/* Adds a digest (algorithm: crypto.h ps_md_alg) over byte ranges of the file, hashed in
+ * order, then `pad` zero bytes. The ranges must be sorted, non-overlapping and inside the
+ * file. Must be called before the first feed. *handle identifies the result. */
+int ps_pass_add_digest(ps_pass *p, int alg, const ps_range *ranges, size_t n, size_t pad, int *handle);
+/* The result of a digest added with ps_pass_add_digest (valid after ps_pass_finish). */
+const uint8_t *ps_pass_digest(const ps_pass *p, int handle);
 /* Feeds the next bytes of the file, in order. */
 int ps_pass_feed(ps_pass *p, const uint8_t *data, size_t n);
 /* Writes the hashes and the entropies; *dword_sum is the plain 64-bit sum of all

@@ -384,7 +384,7 @@ bool ps_pe_va_to_rva(const ps_pectx *c, uint64_t va, uint64_t *rva)
 
 /* ------------------------------------------------------------ directories */
 
-static void overlay_and_certificate(ps_pectx *c)
+static void overlay(ps_pectx *c)
 {
 	ps_pe *pe = c->pe;
 	/* Overlay: what follows the furthest section's raw data (as stored; the loader maps
@@ -406,13 +406,6 @@ static void overlay_and_certificate(ps_pectx *c)
 		pe->has_overlay = true;
 		pe->overlay_offset = end;
 		pe->overlay_size = c->len - end;
-	}
-	if (pe->n_directories > PS_DIR_SECURITY && pe->dirs[PS_DIR_SECURITY].rva && pe->dirs[PS_DIR_SECURITY].size) {
-		pe->has_certificate_table = true;
-		pe->certificate_table_offset = pe->dirs[PS_DIR_SECURITY].rva; /* a file offset */
-		pe->certificate_table_size = pe->dirs[PS_DIR_SECURITY].size;
-		pe->certificate_table_in_file = pe->certificate_table_offset <= c->len &&
-		                                pe->certificate_table_size <= c->len - pe->certificate_table_offset;
 	}
 }
 
@@ -450,5 +443,5 @@ void ps_pe_parse_directories(ps_pectx *c)
 	ps_pe_debug(c);
 	ps_pe_tls(c);
 	ps_pe_clr(c);
-	overlay_and_certificate(c);
+	overlay(c);
 }

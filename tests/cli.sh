@@ -275,7 +275,7 @@ done
 js "$S/hello-x64.exe"
 eq "hello-x64.exe: unsigned, code_signature says so" "false NotSigned false false null null" \
 	"$(jqv '.file.code_signature | "\(.exists) \(.status) \(.trusted) \(.valid) \(.subject_name) \(.timestamp)"')"
-eq "hello-x64.exe: no findings, verdict clean" "0 clean" "$(jqv '"\(.findings|length) \(.verdict)"')"
+eq "hello-x64.exe: only the info finding SIG-NOT-SIGNED, verdict clean" "SIG-NOT-SIGNED:info clean" "$(jqv '"\([.findings[] | "\(.id):\(.severity)"] | join(",")) \(.verdict)"')"
 eq "hello-x64.exe: path is the path given" "$S/hello-x64.exe" "$(jqv .path)"
 
 for f in notpe.txt empty.bin dos-only.exe; do

@@ -17,8 +17,12 @@
 extern "C" {
 #endif
 
+typedef struct ps_trust ps_trust;
+
 typedef struct ps_options {
-	unsigned hashes; /* PS_HASH_* bits; 0 means PS_HASH_ALL */
+	unsigned hashes;        /* PS_HASH_* bits; 0 means PS_HASH_ALL */
+	const ps_trust *trust;  /* borrowed; NULL: no anchors, nothing is trusted */
+	int authentihash;       /* also compute the SHA-256 Authenticode hash of unsigned PEs */
 } ps_options;
 
 /* Sets the defaults (all hashes). */

@@ -77,6 +77,91 @@ typedef struct ps_hashes {
 	uint8_t sha256[32];
 } ps_hashes;
 
+/* ---------------------------------------------------------------- signatures */
+
+#define PS_TIME_NONE INT64_MIN /* a time that is absent or could not be parsed */
+
+/* A certificate as found in a signature (facts only). */
+typedef struct ps_cert {
+	const char *subject, *issuer; /* utf8, RFC 2253 order, e.g. "CN=Microsoft Corporation,O=..." */
+	const char *subject_cn;       /* utf8 common name (or O, or the whole subject) */
+	const char *serial;           /* lowercase hex, as stored (no sign handling) */
+	uint8_t sha1[20], sha256[32]; /* thumbprints: digests of the DER */
+	int64_t not_before, not_after;
+	const char *email;            /* subject emailAddress or first rfc822 SAN, or NULL */
+	const char *key_type;         /* "RSA", "EC", "DSA", "Ed25519", ... */
+	unsigned key_bits;
+	bool self_issued;             /* subject == issuer */
+	bool is_ca;                   /* basicConstraints cA */
+	bool has_eku, eku_code_signing, eku_time_stamping, eku_any;
+	bool has_key_usage, ku_digital_signature;
+	const uint8_t *der;
+	size_t der_len;
+} ps_cert;
+
+typedef enum ps_ts_kind { PS_TS_NONE = 0, PS_TS_PKCS9, PS_TS_RFC3161 } ps_ts_kind;
+
+typedef struct ps_timestamp {
+	ps_ts_kind kind;
+	int64_t time;           /* the TSA's time: genTime (RFC 3161) or signingTime (PKCS#9) */
+	const char *digest_algorithm;
+	bool imprint_ok;        /* the token hashes exactly this signer's signature value */
+	bool signature_ok;      /* the countersignature verifies with the TSA certificate */
+	const ps_cert *tsa;     /* the countersigner's certificate, NULL when not embedded */
+	size_t n_certs;         /* certificates carried by an RFC 3161 token */
+	const ps_cert *certs;
+	/* judgement */
+	bool chain_trusted;     /* TSA chain reaches a trust anchor, timeStamping EKU, at `time` */
+	bool verified;          /* imprint, signature and chain: a trusted signing time */
+	const char *chain_error;/* why the chain is not trusted (static text), or NULL */
+} ps_timestamp;
+
+typedef struct ps_signature {
+	unsigned index;         /* document order: entries in table order, nested depth-first */
+	unsigned entry;         /* WIN_CERTIFICATE entry it came from */
+	unsigned depth;         /* 0 for an entry's signature, 1 for one nested in it, ... */
+	int parent;             /* index of the enclosing signature, -1 at depth 0 */
+	uint64_t offset;        /* file offset of its DER */
+	bool parsed;            /* SignedData + SpcIndirectDataContent + one SignerInfo decoded */
+	const char *parse_error;/* why not, static text */
+
+	const char *digest_algorithm; /* of the file digest: "md5", "sha1", "sha256", ... */
+	size_t digest_len;
+	uint8_t signed_digest[64];    /* stored in SpcIndirectDataContent */
+	uint8_t computed_digest[64];  /* linear method over this file */
+	bool computed;
+	bool digest_ok;               /* linear digest == signed digest */
+	uint8_t section_digest[64];   /* section-table method (the Authenticode specification's) */
+	bool section_digest_ok;       /* section-table method == signed digest */
+	bool entry_valid;             /* its WIN_CERTIFICATE header is one Windows accepts */
+	bool has_page_hashes;
+	const char *page_hash_algorithm;
+
+	const char *signer_digest_algorithm;
+	bool content_type_ok;    /* contentType attribute is SpcIndirectDataContent */
+	bool message_digest_ok;  /* messageDigest attribute binds the signed content */
+	bool signature_ok;       /* signer's signature over the authenticated attributes */
+	const char *program_name, *program_url; /* SpcSpOpusInfo, utf8 */
+	int64_t claimed_signing_time; /* unauthenticated claim (signingTime attribute) or NONE */
+
+	const ps_cert *signer;   /* NULL when the signer certificate is not embedded */
+	size_t n_certs;
+	const ps_cert *certs;    /* every certificate the SignedData carries */
+
+	size_t n_timestamps;
+	const ps_timestamp *timestamps;
+
+	/* judgement (trust context + time) */
+	size_t n_chain;
+	const ps_cert *const *chain; /* leaf first, as built; the last is the anchor when trusted */
+	int64_t evaluated_at;        /* time the chain was judged at */
+	bool at_signing_time;        /* evaluated_at is a verified timestamp */
+	int64_t signing_time;        /* verified, trusted timestamp time, or PS_TIME_NONE */
+	bool valid;                  /* digest, message digest and signer signature verify */
+	bool trusted;
+	const char *status;          /* "Valid", "HashMismatch", "NotTrusted", ... */
+} ps_signature;
+
 /* ---------------------------------------------------------------- PE model */
 
 typedef struct ps_coff_header {
@@ -279,6 +364,17 @@ typedef struct ps_pe {
 	bool has_certificate_table;
 	uint64_t certificate_table_offset, certificate_table_size;
 	bool certificate_table_in_file;
+	unsigned n_certificate_entries; /* WIN_CERTIFICATE entries walked */
+
+	size_t n_signatures;
+	const ps_signature *signatures;
+	/* file.code_signature: Windows verifies the first entry's signature (WinVerifyTrust);
+	 * `verify` checks every signature (signtool /pa /all). */
+	const ps_signature *primary;  /* NULL when no signature could be parsed */
+	const char *signature_status; /* "NotSigned", "Malformed", or primary->status */
+	bool has_authentihash;        /* SHA-256 Authenticode hash computed (signed, or asked for) */
+	uint8_t authentihash[32];     /* SHA-256, linear method: what a catalog or signature signs */
+	uint8_t authentihash_sections[32]; /* SHA-256, section-table method (pesign's) */
 
 	bool has_overlay; /* bytes after the last section's raw data (or the headers) */
 	uint64_t overlay_offset, overlay_size;
