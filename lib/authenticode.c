@@ -16,6 +16,7 @@
 #include "authenticode.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,14 +31,18 @@ void ps_sigplan_init(ps_sigplan *sp)
 	memset(sp, 0, sizeof(*sp));
 	ps_vec_init(&sp->sigs, sizeof(ps_signature));
 	for (int i = 0; i < PS_MD_COUNT; i++)
-		sp->linear[i] = sp->section[i] = -1;
+		sp->linear[i] = sp->section[i] = sp->pages[i] = -1;
 }
 
 void ps_sigplan_free(ps_sigplan *sp)
 {
 	free(sp->lin);
 	free(sp->sec);
+	free(sp->pagev);
+	free(sp->page_off);
 	sp->lin = sp->sec = NULL;
+	sp->pagev = NULL;
+	sp->page_off = NULL;
 }
 
 static ps_finding *malformed(ps_pectx *c, const char *why, uint64_t offset)
@@ -233,6 +238,92 @@ static int cmp_sec(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+#define PAGE_SIZE_HASHED 4096u
+#define MAX_HASHED_PAGES 65536u
+
+static void page_range(ps_page *pg, uint64_t a, uint64_t z, uint64_t len)
+{
+	if (a > len)
+		a = len;
+	if (z > len)
+		z = len;
+	if (z > a && pg->nr < 3) {
+		pg->r[pg->nr].start = a;
+		pg->r[pg->nr].end = z;
+		pg->nr++;
+	}
+}
+
+/* The pages a page-hash table lists, as Windows' signing tools lay them out: the headers (minus
+ * CheckSum and the security directory entry) zero-padded to a page, then each section with raw
+ * data, by PointerToRawData, cut in pages of its raw bytes (the last zero-padded). */
+static bool plan_pages(ps_pectx *c, ps_sigplan *sp, uint64_t ck, uint64_t sd, bool has_sd)
+{
+	const ps_pe *pe = c->pe;
+	uint64_t len = c->len, hdr = pe->opt.size_of_headers;
+	size_t ns = pe->n_sections, k = 0;
+	sec_order *ord = ns ? calloc(ns, sizeof(*ord)) : NULL;
+	if (ns && !ord)
+		return false;
+	uint64_t total = 1;
+	for (size_t i = 0; i < ns; i++)
+		if (pe->sections[i].raw_size) {
+			ord[k].ptr = pe->sections[i].raw_offset;
+			ord[k].size = pe->sections[i].raw_size;
+			ord[k].idx = i;
+			total += (ord[k].size + PAGE_SIZE_HASHED - 1) / PAGE_SIZE_HASHED;
+			k++;
+		}
+	if (total > MAX_HASHED_PAGES) {
+		free(ord);
+		ps_find_limit(c->fs, "page hashes", MAX_HASHED_PAGES, 0);
+		return false;
+	}
+	if (k)
+		qsort(ord, k, sizeof(*ord), cmp_sec);
+	sp->pagev = calloc((size_t)total, sizeof(ps_page));
+	sp->page_off = calloc((size_t)total, sizeof(uint64_t));
+	if (!sp->pagev || !sp->page_off) {
+		free(ord);
+		return false;
+	}
+	size_t n = 0;
+	ps_page *pg = &sp->pagev[n];
+	page_range(pg, 0, ck, len);
+	if (has_sd) {
+		page_range(pg, ck + 4, sd, len);
+		page_range(pg, sd + 8, hdr, len);
+	} else {
+		page_range(pg, ck + 4, hdr, len);
+	}
+	pg->pad = hdr < PAGE_SIZE_HASHED ? (uint32_t)(PAGE_SIZE_HASHED - hdr) : 0;
+	sp->page_off[n++] = 0;
+	sp->page_end = 0;
+	for (size_t i = 0; i < k; i++) {
+		for (uint64_t l = 0; l < ord[i].size; l += PAGE_SIZE_HASHED) {
+			uint64_t take = ord[i].size - l < PAGE_SIZE_HASHED ? ord[i].size - l : PAGE_SIZE_HASHED;
+			pg = &sp->pagev[n];
+			uint64_t a = ord[i].ptr + l;
+			page_range(pg, a, a + take, len);
+			uint64_t got = pg->nr ? pg->r[0].end - pg->r[0].start : 0;
+			pg->pad = (uint32_t)(PAGE_SIZE_HASHED - got);
+			sp->page_off[n++] = a;
+		}
+		sp->page_end = ord[i].ptr + ord[i].size;
+	}
+	free(ord);
+	sp->n_pages = n;
+	uint64_t last = 0;
+	sp->pages_streamable = true;
+	for (size_t i = 0; i < n; i++)
+		for (unsigned r = 0; r < sp->pagev[i].nr; r++) {
+			if (sp->pagev[i].r[r].start < last)
+				sp->pages_streamable = false;
+			last = sp->pagev[i].r[r].end;
+		}
+	return true;
+}
+
 int ps_authenticode_plan(ps_pectx *c, ps_sigplan *sp, ps_pass *pass, bool authentihash)
 {
 	const ps_pe *pe = c->pe;
@@ -247,7 +338,7 @@ int ps_authenticode_plan(ps_pectx *c, ps_sigplan *sp, ps_pass *pass, bool authen
 			need[a] = any = true;
 	}
 	if (authentihash)
-		need[PS_MD_SHA256] = any = true;
+		need[PS_MD_MD5] = need[PS_MD_SHA1] = need[PS_MD_SHA256] = any = true;
 	if (!any)
 		return PS_OK;
 
@@ -321,7 +412,23 @@ int ps_authenticode_plan(ps_pectx *c, ps_sigplan *sp, ps_pass *pass, bool authen
 	if (sp->sec_streamable)
 		n = normalize(sp->sec, n);
 	sp->n_sec = n;
-	sp->sec_same = sp->sec_streamable && n == sp->n_lin && !memcmp(sp->sec, sp->lin, n * sizeof(ps_range));
+	sp->sec_same = sp->sec_streamable && !sp->pad && n == sp->n_lin && !memcmp(sp->sec, sp->lin, n * sizeof(ps_range));
+
+	/* page hashes, per algorithm the tables use */
+	bool need_pages[PS_MD_COUNT] = {false}, any_pages = false;
+	for (size_t i = 0; i < sp->sigs.n; i++)
+		if (sigs[i].parsed && sigs[i].page_hash_table) {
+			ps_md_alg a = ps_md_from_name(sigs[i].page_hash_algorithm);
+			if (a < PS_MD_COUNT)
+				need_pages[a] = any_pages = true;
+		}
+	if (any_pages && plan_pages(c, sp, ck, sd, has_sd) && sp->pages_streamable)
+		for (int a = 0; a < PS_MD_COUNT; a++)
+			if (need_pages[a]) {
+				int rc = ps_pass_add_pages(pass, a, sp->pagev, sp->n_pages, &sp->pages[a]);
+				if (rc)
+					return rc;
+			}
 
 	for (int a = 0; a < PS_MD_COUNT; a++) {
 		if (!need[a])
@@ -330,7 +437,9 @@ int ps_authenticode_plan(ps_pectx *c, ps_sigplan *sp, ps_pass *pass, bool authen
 		if (rc)
 			return rc;
 		if (!sp->sec_same && sp->sec_streamable) {
-			rc = ps_pass_add_digest(pass, a, sp->sec, sp->n_sec, sp->pad, &sp->section[a]);
+			/* the specification's method pads nothing: a signed file has no padding to add,
+			 * and for an unsigned one pesign (its reference) hashes the file as it is */
+			rc = ps_pass_add_digest(pass, a, sp->sec, sp->n_sec, 0, &sp->section[a]);
 			if (rc)
 				return rc;
 		}
@@ -348,12 +457,71 @@ static bool section_digest_direct(const ps_pectx *c, const ps_sigplan *sp, ps_md
 	bool ok = true;
 	for (size_t i = 0; i < sp->n_sec && ok; i++)
 		ok = ps_md_update(m, c->data + sp->sec[i].start, (size_t)(sp->sec[i].end - sp->sec[i].start)) == PS_OK;
-	static const uint8_t zeros[8];
-	if (ok && sp->pad)
-		ok = ps_md_update(m, zeros, sp->pad) == PS_OK;
 	ok = ok && ps_md_final(m, out) == PS_OK;
 	ps_md_free(m);
 	return ok;
+}
+
+/* Page digest i for a layout the pass could not stream (hostile overlapping sections). */
+static bool page_digest_direct(const ps_pectx *c, const ps_sigplan *sp, ps_md_alg a, size_t i, uint8_t *out)
+{
+	static const uint8_t zeros[PAGE_SIZE_HASHED];
+	ps_md *m = NULL;
+	if (ps_md_new(&m, a) != PS_OK)
+		return false;
+	const ps_page *pg = &sp->pagev[i];
+	bool ok = true;
+	for (unsigned r = 0; r < pg->nr && ok; r++)
+		ok = ps_md_update(m, c->data + pg->r[r].start, (size_t)(pg->r[r].end - pg->r[r].start)) == PS_OK;
+	ok = ok && ps_md_update(m, zeros, pg->pad <= sizeof(zeros) ? pg->pad : sizeof(zeros)) == PS_OK;
+	ok = ok && ps_md_final(m, out) == PS_OK;
+	ps_md_free(m);
+	return ok;
+}
+
+/* Compares a signature's page-hash table with the file, entry by entry. */
+static void check_pages(ps_pectx *c, const ps_sigplan *sp, const ps_pass *pass, ps_signature *s)
+{
+	ps_md_alg a = ps_md_from_name(s->page_hash_algorithm);
+	if (a >= PS_MD_COUNT || !sp->n_pages)
+		return;
+	size_t hl = ps_md_size(a), esz = 4 + hl;
+	const uint8_t *t = s->page_hash_table;
+	size_t n = s->page_hash_table_len / esz;
+	s->page_hashes_checked = true;
+	s->page_hashes_ok = s->page_hash_table_len % esz == 0 && n == sp->n_pages + 1;
+	s->page_hash_mismatch = UINT64_MAX;
+	for (size_t i = 0; i < n && i <= sp->n_pages; i++) {
+		uint32_t off = ps_le32(t + i * esz);
+		const uint8_t *h = t + i * esz + 4;
+		uint8_t mine[PS_MD_MAX_SIZE];
+		bool ok;
+		if (i == sp->n_pages) { /* the final entry: end offset, zero digest */
+			memset(mine, 0, hl);
+			ok = off == sp->page_end && !memcmp(h, mine, hl);
+		} else {
+			const uint8_t *d = sp->pages[a] >= 0 ? ps_pass_page_digest(pass, sp->pages[a], i) : NULL;
+			if (!d && page_digest_direct(c, sp, a, i, mine))
+				d = mine;
+			ok = d && off == sp->page_off[i] && !memcmp(h, d, hl);
+		}
+		if (!ok) {
+			s->page_hashes_ok = false;
+			s->page_hash_mismatch = off;
+			break;
+		}
+	}
+	if (!s->page_hashes_ok) {
+		ps_finding *f = ps_find(c->fs, "SIG-PAGE-HASH-MISMATCH", PS_SEV_HIGH,
+		                        "Signature %u: the signed page hashes do not match the file", s->index);
+		ps_ev_uint(f, "signature", s->index);
+		ps_ev_str(f, c->fs, "algorithm", s->page_hash_algorithm);
+		if (s->page_hash_mismatch != UINT64_MAX)
+			ps_ev_off(f, "page_offset", s->page_hash_mismatch);
+		ps_ev_uint(f, "signed_entries", n);
+		ps_ev_uint(f, "computed_entries", sp->n_pages + 1);
+		ps_attack(f, "T1553.002");
+	}
 }
 
 static void digest_hex(char *dst, const uint8_t *p, size_t n)
@@ -406,6 +574,8 @@ void ps_authenticode_finish(ps_pectx *c, ps_sigplan *sp, const ps_pass *pass)
 			ps_ev_bool(f, "section_method_matches", s->section_digest_ok);
 			ps_attack(f, "T1553.002");
 		}
+		if (s->page_hash_table)
+			check_pages(c, sp, pass, s);
 		if (s->digest_ok != s->section_digest_ok) {
 			ps_finding *f = ps_find(c->fs, "SIG-HASH-METHODS-DISAGREE", PS_SEV_MEDIUM,
 			                        "Signature %u: the linear and the section-table digests disagree", s->index);
@@ -415,19 +585,31 @@ void ps_authenticode_finish(ps_pectx *c, ps_sigplan *sp, const ps_pass *pass)
 			ps_attack(f, "T1553.002");
 		}
 	}
-	if (sp->linear[PS_MD_SHA256] >= 0) {
-		const uint8_t *h = ps_pass_digest(pass, sp->linear[PS_MD_SHA256]);
-		if (h) {
-			memcpy(pe->authentihash, h, 32);
-			pe->has_authentihash = true;
-			const uint8_t *hs = sp->sec_same ? h
-			                    : sp->section[PS_MD_SHA256] >= 0 ? ps_pass_digest(pass, sp->section[PS_MD_SHA256])
-			                                                     : NULL;
-			uint8_t direct[32];
-			if (!hs && section_digest_direct(c, sp, PS_MD_SHA256, direct))
-				hs = direct;
-			if (hs)
-				memcpy(pe->authentihash_sections, hs, 32);
+	static const struct {
+		ps_md_alg alg;
+		unsigned bit;
+		size_t off;
+	} ah[] = {{PS_MD_MD5, PS_HASH_MD5, offsetof(ps_pe, authentihash_md5)},
+	          {PS_MD_SHA1, PS_HASH_SHA1, offsetof(ps_pe, authentihash_sha1)},
+	          {PS_MD_SHA256, PS_HASH_SHA256, offsetof(ps_pe, authentihash_sha256)}};
+	for (size_t i = 0; i < sizeof(ah) / sizeof(ah[0]); i++) {
+		const uint8_t *h = sp->linear[ah[i].alg] >= 0 ? ps_pass_digest(pass, sp->linear[ah[i].alg]) : NULL;
+		if (!h)
+			continue;
+		memcpy((uint8_t *)pe + ah[i].off, h, ps_md_size(ah[i].alg));
+		pe->authentihash_computed |= ah[i].bit;
+	}
+	if (pe->authentihash_computed & PS_HASH_SHA256) {
+		const uint8_t *h = pe->authentihash_sha256;
+		const uint8_t *hs = sp->sec_same ? h
+		                    : sp->section[PS_MD_SHA256] >= 0 ? ps_pass_digest(pass, sp->section[PS_MD_SHA256])
+		                                                     : NULL;
+		uint8_t direct[32];
+		if (!hs && section_digest_direct(c, sp, PS_MD_SHA256, direct))
+			hs = direct;
+		if (hs) {
+			memcpy(pe->authentihash_sections_sha256, hs, 32);
+			pe->has_authentihash_sections = true;
 		}
 	}
 	pe->signatures = sigs;

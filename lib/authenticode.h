@@ -16,6 +16,12 @@ typedef struct ps_sigplan {
 	size_t n_lin, n_sec, pad;
 	bool sec_same;              /* both methods cover exactly the same bytes */
 	bool sec_streamable;        /* the section-method ranges are in file order */
+	int pages[PS_MD_COUNT];     /* page-hash handle per algorithm, -1 when not needed */
+	ps_page *pagev;             /* the pages a page-hash table covers, in table order */
+	uint64_t *page_off;         /* file offset of each page */
+	size_t n_pages;
+	uint64_t page_end;          /* offset of the final (zero-hash) entry */
+	bool pages_streamable;
 	bool table_valid;           /* a certificate table whose bytes are inside the file */
 	uint64_t table_start, table_end;
 } ps_sigplan;

@@ -67,6 +67,15 @@ int ps_md_update(ps_md *m, const void *p, size_t n)
 	return PS_OK;
 }
 
+int ps_md_reset(ps_md *m)
+{
+	if (EVP_DigestInit_ex(m->ctx, md_of(m->alg), NULL) != 1) {
+		ERR_clear_error();
+		return PS_ECRYPTO;
+	}
+	return PS_OK;
+}
+
 int ps_md_final(ps_md *m, uint8_t *out)
 {
 	unsigned int len = 0;

@@ -22,6 +22,8 @@ typedef struct ps_md ps_md;
 
 int ps_md_new(ps_md **out, ps_md_alg alg);
 int ps_md_update(ps_md *m, const void *p, size_t n);
+/* Starts a new digest with the same algorithm. */
+int ps_md_reset(ps_md *m);
 /* Writes ps_md_size(alg) bytes. */
 int ps_md_final(ps_md *m, uint8_t *out);
 void ps_md_free(ps_md *m);

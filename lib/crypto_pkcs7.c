@@ -520,7 +520,35 @@ static void opus_info(ps_arena *a, ps_signature *sig, PKCS7_SIGNER_INFO *si)
 	}
 }
 
-static void page_hashes(ps_signature *sig, SpcAttr *data)
+/* SET OF OCTET STRING: the serialized page-hash table */
+DEFINE_STACK_OF(ASN1_OCTET_STRING)
+typedef STACK_OF(ASN1_OCTET_STRING) PageHashSet;
+ASN1_ITEM_TEMPLATE(PageHashSet) =
+	ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SET_OF, 0, PageHashSet, ASN1_OCTET_STRING)
+static_ASN1_ITEM_TEMPLATE_END(PageHashSet)
+
+static void page_hash_table(ps_arena *a, ps_signature *sig, const ASN1_TYPE *v)
+{
+	if (!v || v->type != V_ASN1_SET || sig->page_hash_table)
+		return;
+	const unsigned char *p = v->value.set->data;
+	PageHashSet *set = (PageHashSet *)ASN1_item_d2i(NULL, &p, v->value.set->length, ASN1_ITEM_rptr(PageHashSet));
+	if (set && sk_ASN1_OCTET_STRING_num(set) >= 1) {
+		const ASN1_OCTET_STRING *t = sk_ASN1_OCTET_STRING_value(set, 0);
+		size_t n = (size_t)ASN1_STRING_length(t);
+		uint8_t *copy = n ? ps_arena_alloc(a, n) : NULL;
+		if (copy) {
+			memcpy(copy, ASN1_STRING_get0_data(t), n);
+			sig->page_hash_table = copy;
+			sig->page_hash_table_len = n;
+		}
+	}
+	if (set)
+		ASN1_item_free((ASN1_VALUE *)set, ASN1_ITEM_rptr(PageHashSet));
+	ERR_clear_error();
+}
+
+static void page_hashes(ps_arena *a, ps_signature *sig, SpcAttr *data)
 {
 	if (!data || !oid_is(data->type, OID_SPC_PE_IMAGE_DATA) || !data->value || data->value->type != V_ASN1_SEQUENCE)
 		return;
@@ -540,9 +568,11 @@ static void page_hashes(ps_signature *sig, SpcAttr *data)
 			if (oid_is(at->type, OID_PAGE_HASHES_V1)) {
 				sig->has_page_hashes = true;
 				sig->page_hash_algorithm = "sha1";
+				page_hash_table(a, sig, at->value);
 			} else if (oid_is(at->type, OID_PAGE_HASHES_V2)) {
 				sig->has_page_hashes = true;
 				sig->page_hash_algorithm = "sha256";
+				page_hash_table(a, sig, at->value);
 			}
 		}
 		if (set)
@@ -610,7 +640,7 @@ void ps_crypto_parse_signature(ps_arena *a, ps_vec *out, const uint8_t *der, siz
 	}
 	memcpy(sig->signed_digest, ASN1_STRING_get0_data(dg), dlen);
 	sig->digest_len = dlen;
-	page_hashes(sig, idc->data);
+	page_hashes(a, sig, idc->data);
 
 	STACK_OF(PKCS7_SIGNER_INFO) *sis = sd->signer_info;
 	if (!sis || sk_PKCS7_SIGNER_INFO_num(sis) != 1) {

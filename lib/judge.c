@@ -63,7 +63,7 @@ static void judge_one(ps_pectx *c, const ps_trust *t, int64_t now, ps_signature 
 		return;
 	}
 	s->valid = s->entry_valid && s->computed && s->digest_ok && s->message_digest_ok && s->content_type_ok &&
-	           s->signature_ok && s->signer;
+	           s->signature_ok && s->signer && (!s->page_hashes_checked || s->page_hashes_ok);
 	if (!s->signature_ok || !s->message_digest_ok || !s->content_type_ok || !s->signer) {
 		const char *why = !s->signer ? "the signer certificate is not embedded"
 		                  : !s->content_type_ok ? "the contentType attribute is not SpcIndirectDataContent"
@@ -179,7 +179,7 @@ static void judge_one(ps_pectx *c, const ps_trust *t, int64_t now, ps_signature 
 	s->trusted = s->valid && chain_ok && usage_ok;
 	if (!s->entry_valid)
 		s->status = "Malformed";
-	else if (!s->computed || !s->digest_ok)
+	else if (!s->computed || !s->digest_ok || (s->page_hashes_checked && !s->page_hashes_ok))
 		s->status = "HashMismatch";
 	else if (!s->valid)
 		s->status = "BadSignature";

@@ -449,8 +449,16 @@ static json_t *pe_json(jb *b, const ps_report *r, unsigned flags)
 	set(b, o, "entry_point", j_u64(oh->address_of_entry_point));
 	set(b, o, "image_base", j_u64(oh->image_base));
 	set(b, o, "imphash", json_string(pe->imphash));
-	set(b, o, "authentihash", pe->has_authentihash ? j_hex(pe->authentihash, 32) : json_null());
-	set(b, o, "authentihash_sections", pe->has_authentihash ? j_hex(pe->authentihash_sections, 32) : json_null());
+	json_t *ah = chk(b, json_object());
+	if (ah) {
+		unsigned m = pe->authentihash_computed;
+		set(b, ah, "md5", (m & PS_HASH_MD5) ? j_hex(pe->authentihash_md5, 16) : json_null());
+		set(b, ah, "sha1", (m & PS_HASH_SHA1) ? j_hex(pe->authentihash_sha1, 20) : json_null());
+		set(b, ah, "sha256", (m & PS_HASH_SHA256) ? j_hex(pe->authentihash_sha256, 32) : json_null());
+		set(b, ah, "sha256_sections",
+		    pe->has_authentihash_sections ? j_hex(pe->authentihash_sections_sha256, 32) : json_null());
+	}
+	set(b, o, "authentihash", ah);
 	set(b, o, "rich_hash", pe->rich.present ? j_hex(pe->rich.hash_md5, 16) : json_null());
 	set(b, o, "original_file_name", j_utf8(ps_version_string(pe, "OriginalFilename")));
 	set(b, o, "company", j_utf8(ps_version_string(pe, "CompanyName")));
@@ -608,7 +616,19 @@ static json_t *signature_json(jb *b, const ps_signature *s, unsigned flags)
 	set(b, o, "digest_ok", j_bool(s->digest_ok));
 	set(b, o, "section_digest", s->computed ? j_hex(s->section_digest, s->digest_len) : json_null());
 	set(b, o, "section_digest_ok", j_bool(s->section_digest_ok));
-	set(b, o, "page_hashes", s->has_page_hashes ? j_utf8(s->page_hash_algorithm) : json_null());
+	if (s->has_page_hashes) {
+		json_t *ph = chk(b, json_object());
+		if (ph) {
+			set(b, ph, "algorithm", j_utf8(s->page_hash_algorithm));
+			set(b, ph, "checked", j_bool(s->page_hashes_checked));
+			set(b, ph, "ok", j_bool(s->page_hashes_ok));
+			set(b, ph, "first_mismatch", s->page_hashes_checked && !s->page_hashes_ok && s->page_hash_mismatch != UINT64_MAX
+			                                 ? j_u64(s->page_hash_mismatch) : json_null());
+		}
+		set(b, o, "page_hashes", ph);
+	} else {
+		set(b, o, "page_hashes", json_null());
+	}
 	set(b, o, "signer_digest_algorithm", j_utf8(s->signer_digest_algorithm));
 	set(b, o, "message_digest_ok", j_bool(s->message_digest_ok));
 	set(b, o, "signature_ok", j_bool(s->signature_ok));

@@ -23,10 +23,24 @@ typedef struct range_digest {
 	uint8_t out[PS_MD_MAX_SIZE];
 } range_digest;
 
+#define PS_PASS_MAX_PAGED 4
+
+typedef struct paged_digest {
+	ps_md *md;
+	ps_page *pg;
+	size_t n, cur, mdsize;
+	unsigned ri;
+	uint64_t pos;
+	uint8_t *out;
+	bool failed;
+} paged_digest;
+
 struct ps_pass {
 	ps_md *md[3];
 	range_digest rd[PS_PASS_MAX_DIGESTS];
 	size_t n_rd;
+	paged_digest pd[PS_PASS_MAX_PAGED];
+	size_t n_pd;
 	int checksum;
 	uint64_t sum;
 	uint8_t carry[4];
@@ -206,6 +220,81 @@ const uint8_t *ps_pass_digest(const ps_pass *p, int handle)
 	return handle >= 0 && (size_t)handle < p->n_rd ? p->rd[handle].out : NULL;
 }
 
+int ps_pass_add_pages(ps_pass *p, int alg, const ps_page *pages, size_t n, int *handle)
+{
+	if (p->n_pd >= PS_PASS_MAX_PAGED || p->pos || !n)
+		return PS_EINVAL;
+	paged_digest *d = &p->pd[p->n_pd];
+	memset(d, 0, sizeof(*d));
+	d->mdsize = ps_md_size((ps_md_alg)alg);
+	int rc = ps_md_new(&d->md, (ps_md_alg)alg);
+	if (rc)
+		return rc;
+	d->pg = calloc(n, sizeof(*d->pg));
+	d->out = calloc(n, d->mdsize);
+	if (!d->pg || !d->out) {
+		ps_md_free(d->md);
+		free(d->pg);
+		free(d->out);
+		return PS_ENOMEM;
+	}
+	memcpy(d->pg, pages, n * sizeof(*pages));
+	d->n = n;
+	d->pos = pages[0].nr ? pages[0].r[0].start : 0;
+	*handle = (int)p->n_pd++;
+	return PS_OK;
+}
+
+const uint8_t *ps_pass_page_digest(const ps_pass *p, int handle, size_t i)
+{
+	if (handle < 0 || (size_t)handle >= p->n_pd)
+		return NULL;
+	const paged_digest *d = &p->pd[handle];
+	return !d->failed && i < d->cur && i < d->n ? d->out + i * d->mdsize : NULL;
+}
+
+/* Hashes what [lo, hi) holds of the current pages, finishing each page whose ranges are all
+ * done (a final call with lo == hi == file length finishes the rest). */
+static void feed_pages(paged_digest *d, const uint8_t *data, uint64_t lo, uint64_t hi)
+{
+	static const uint8_t zeros[256];
+	while (!d->failed && d->cur < d->n) {
+		const ps_page *pg = &d->pg[d->cur];
+		if (d->ri == pg->nr) {
+			for (uint32_t left = pg->pad; left && !d->failed;) {
+				uint32_t k = left < sizeof(zeros) ? left : (uint32_t)sizeof(zeros);
+				d->failed = ps_md_update(d->md, zeros, k) != PS_OK;
+				left -= k;
+			}
+			d->failed = d->failed || ps_md_final(d->md, d->out + d->cur * d->mdsize) != PS_OK ||
+			            ps_md_reset(d->md) != PS_OK;
+			d->cur++;
+			d->ri = 0;
+			if (d->cur < d->n && d->pg[d->cur].nr)
+				d->pos = d->pg[d->cur].r[0].start;
+			continue;
+		}
+		const ps_range *r = &pg->r[d->ri];
+		if (d->pos < r->start)
+			d->pos = r->start;
+		if (d->pos >= r->end) {
+			d->ri++;
+			if (d->ri < pg->nr)
+				d->pos = pg->r[d->ri].start;
+			continue;
+		}
+		if (d->pos >= hi)
+			break; /* needs the next window */
+		if (d->pos < lo) {
+			d->failed = true; /* ranges out of order: the caller promised they were not */
+			break;
+		}
+		uint64_t z = r->end < hi ? r->end : hi;
+		d->failed = ps_md_update(d->md, data + (d->pos - lo), (size_t)(z - d->pos)) != PS_OK;
+		d->pos = z;
+	}
+}
+
 static int feed_ranges(range_digest *d, const uint8_t *data, uint64_t lo, uint64_t hi)
 {
 	while (d->cursor < d->n && d->r[d->cursor].end <= lo)
@@ -278,6 +367,8 @@ int ps_pass_feed(ps_pass *p, const uint8_t *d, size_t n)
 	for (size_t i = 0; i < p->n_rd; i++)
 		if (feed_ranges(&p->rd[i], d, lo, hi) != PS_OK)
 			return PS_ECRYPTO;
+	for (size_t i = 0; i < p->n_pd; i++)
+		feed_pages(&p->pd[i], d, lo, hi);
 	/* Histograms of the segments this window overlaps. */
 	while (p->cursor < p->n_segs && p->segs[p->cursor].end <= lo)
 		p->cursor++;
@@ -316,6 +407,8 @@ int ps_pass_finish(ps_pass *p, ps_hashes *h, uint64_t *sum)
 				return PS_ECRYPTO;
 			h->computed |= 1u << i;
 		}
+	for (size_t i = 0; i < p->n_pd; i++)
+		feed_pages(&p->pd[i], NULL, p->pos, p->pos);
 	static const uint8_t zeros[8];
 	for (size_t i = 0; i < p->n_rd; i++) {
 		range_digest *d = &p->rd[i];
@@ -367,6 +460,11 @@ void ps_pass_free(ps_pass *p)
 	for (size_t i = 0; i < p->n_rd; i++) {
 		ps_md_free(p->rd[i].md);
 		free(p->rd[i].r);
+	}
+	for (size_t i = 0; i < p->n_pd; i++) {
+		ps_md_free(p->pd[i].md);
+		free(p->pd[i].pg);
+		free(p->pd[i].out);
 	}
 	free(p->rstart);
 	free(p->rend);

@@ -32,6 +32,18 @@ typedef struct ps_range {
 int ps_pass_add_digest(ps_pass *p, int alg, const ps_range *ranges, size_t n, size_t pad, int *handle);
 /* The result of a digest added with ps_pass_add_digest (valid after ps_pass_finish). */
 const uint8_t *ps_pass_digest(const ps_pass *p, int handle);
+
+/* Page hashes: one digest per page, a page being up to three ranges then `pad` zero bytes.
+ * All ranges of all pages must be in file order and inside the file. */
+typedef struct ps_page {
+	ps_range r[3];
+	unsigned nr;
+	uint32_t pad;
+} ps_page;
+
+int ps_pass_add_pages(ps_pass *p, int alg, const ps_page *pages, size_t n, int *handle);
+/* Digest of page i (valid after ps_pass_finish), or NULL. */
+const uint8_t *ps_pass_page_digest(const ps_pass *p, int handle, size_t i);
 /* Feeds the next bytes of the file, in order. */
 int ps_pass_feed(ps_pass *p, const uint8_t *data, size_t n);
 /* Writes the hashes and the entropies; *dword_sum is the plain 64-bit sum of all

@@ -22,7 +22,8 @@ typedef struct ps_trust ps_trust;
 typedef struct ps_options {
 	unsigned hashes;        /* PS_HASH_* bits; 0 means PS_HASH_ALL */
 	const ps_trust *trust;  /* borrowed; NULL: no anchors, nothing is trusted */
-	int authentihash;       /* also compute the SHA-256 Authenticode hash of unsigned PEs */
+	int authentihash;       /* compute the MD5, SHA-1 and SHA-256 Authenticode hashes of every PE
+	                           (otherwise only those its signatures need) */
 } ps_options;
 
 /* Sets the defaults (all hashes). */

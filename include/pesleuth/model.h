@@ -136,6 +136,11 @@ typedef struct ps_signature {
 	bool entry_valid;             /* its WIN_CERTIFICATE header is one Windows accepts */
 	bool has_page_hashes;
 	const char *page_hash_algorithm;
+	const uint8_t *page_hash_table; /* as signed: (u32 file offset, digest) pairs */
+	size_t page_hash_table_len;
+	bool page_hashes_checked;       /* the table could be recomputed from this file */
+	bool page_hashes_ok;            /* every signed page hash matches */
+	uint64_t page_hash_mismatch;    /* file offset of the first page that differs */
 
 	const char *signer_digest_algorithm;
 	bool content_type_ok;    /* contentType attribute is SpcIndirectDataContent */
@@ -372,9 +377,12 @@ typedef struct ps_pe {
 	 * `verify` checks every signature (signtool /pa /all). */
 	const ps_signature *primary;  /* NULL when no signature could be parsed */
 	const char *signature_status; /* "NotSigned", "Malformed", or primary->status */
-	bool has_authentihash;        /* SHA-256 Authenticode hash computed (signed, or asked for) */
-	uint8_t authentihash[32];     /* SHA-256, linear method: what a catalog or signature signs */
-	uint8_t authentihash_sections[32]; /* SHA-256, section-table method (pesign's) */
+	/* Authenticode hashes of the file (linear method: what a signature or a catalog signs),
+	 * for the algorithms the signatures use, or all three when asked (ps_options) */
+	unsigned authentihash_computed; /* PS_HASH_* bits */
+	uint8_t authentihash_md5[16], authentihash_sha1[20], authentihash_sha256[32];
+	bool has_authentihash_sections;
+	uint8_t authentihash_sections_sha256[32]; /* section-table method (pesign's) */
 
 	bool has_overlay; /* bytes after the last section's raw data (or the headers) */
 	uint64_t overlay_offset, overlay_size;
