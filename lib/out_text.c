@@ -76,6 +76,88 @@ static void flags_rwx(FILE *f, uint32_t ch)
 	fputc(ch & 0x20000000 ? 'X' : '-', f);
 }
 
+static void opt_time(FILE *f, int64_t t)
+{
+	if (t == PS_TIME_NONE)
+		fputs("-", f);
+	else
+		iso_time(f, t);
+}
+
+static void cert_line(FILE *f, const char *first, const char *indent, const ps_cert *c)
+{
+	fputs(first, f);
+	esc(f, c->subject);
+	fprintf(f, "\n%sissuer ", indent);
+	esc(f, c->issuer);
+	fprintf(f, "\n%svalid ", indent);
+	opt_time(f, c->not_before);
+	fputs(" .. ", f);
+	opt_time(f, c->not_after);
+	fprintf(f, "  serial %s  %s %u  sha1 ", c->serial ? c->serial : "-", c->key_type ? c->key_type : "?", c->key_bits);
+	hex(f, c->sha1, 20);
+	fputc('\n', f);
+}
+
+static void signatures_text(FILE *f, const ps_pe *pe)
+{
+	if (pe->has_certificate_table || pe->n_signatures)
+		fprintf(f, "Signature:    %s\n", pe->signature_status ? pe->signature_status : "-");
+	for (size_t i = 0; i < pe->n_signatures; i++) {
+		const ps_signature *s = &pe->signatures[i];
+		fprintf(f, "  #%u%s (entry %u%s): %s\n", s->index, s->depth ? " nested" : "", s->entry,
+		        s->depth ? "" : ", primary", s->status ? s->status : "-");
+		if (!s->parsed) {
+			fprintf(f, "     not parsed: %s\n", s->parse_error ? s->parse_error : "?");
+			continue;
+		}
+		fprintf(f, "     digest %s %s (section method %s)%s%s\n", s->digest_algorithm,
+		        s->digest_ok ? "matches the file" : "DOES NOT MATCH the file",
+		        s->section_digest_ok ? "matches" : "differs",
+		        s->has_page_hashes ? ", page hashes " : "",
+		        s->has_page_hashes ? (!s->page_hashes_checked ? "not checked" : s->page_hashes_ok ? "match" : "DO NOT MATCH") : "");
+		fprintf(f, "     signer signature %s, messageDigest %s\n", s->signature_ok ? "verifies" : "DOES NOT VERIFY",
+		        s->message_digest_ok ? "binds the content" : "DOES NOT BIND the content");
+		if (s->program_name || s->program_url) {
+			fputs("     program ", f);
+			esc(f, s->program_name);
+			fputs(" ", f);
+			esc(f, s->program_url);
+			fputc('\n', f);
+		}
+		if (s->signer)
+			cert_line(f, "     signer  ", "             ", s->signer);
+		else
+			fputs("     signer  (certificate not embedded)\n", f);
+		for (size_t k = 0; k < s->n_timestamps; k++) {
+			const ps_timestamp *t = &s->timestamps[k];
+			fprintf(f, "     timestamp %s ", t->kind == PS_TS_RFC3161 ? "RFC 3161" : "PKCS#9");
+			opt_time(f, t->time);
+			fprintf(f, " %s", t->verified ? "(verified, trusted)" : "(NOT trusted: ");
+			if (!t->verified) {
+				esc(f, t->chain_error ? t->chain_error : "not verified");
+				fputc(')', f);
+			}
+			if (t->tsa) {
+				fputs(" by ", f);
+				esc(f, t->tsa->subject_cn);
+			}
+			fputc('\n', f);
+		}
+		if (s->claimed_signing_time != PS_TIME_NONE) {
+			fputs("     claimed signingTime ", f);
+			iso_time(f, s->claimed_signing_time);
+			fputs(" (unauthenticated: decides nothing)\n", f);
+		}
+		fputs("     chain judged at ", f);
+		opt_time(f, s->evaluated_at);
+		fputs(s->at_signing_time ? " (the trusted signing time)\n" : " (now: no trusted timestamp)\n", f);
+		for (size_t k = 1; k < s->n_chain; k++)
+			if (s->chain[k])
+				cert_line(f, "       <- ", "          ", s->chain[k]);
+	}
+}
+
 static void findings_text(FILE *f, const ps_report *r)
 {
 	fprintf(f, "\nFindings (%zu):\n", r->n_findings);
@@ -286,10 +368,12 @@ static void pe_text(FILE *f, const ps_report *r)
 	}
 	fputc('\n', f);
 	if (pe->has_certificate_table)
-		fprintf(f, "Certificate table: offset 0x%" PRIx64 ", %" PRIu64 " bytes%s\n", pe->certificate_table_offset,
-		        pe->certificate_table_size, pe->certificate_table_in_file ? "" : " (runs past the end of the file)");
+		fprintf(f, "Certificate table: offset 0x%" PRIx64 ", %" PRIu64 " bytes, %u entr%s%s\n", pe->certificate_table_offset,
+		        pe->certificate_table_size, pe->n_certificate_entries, pe->n_certificate_entries == 1 ? "y" : "ies",
+		        pe->certificate_table_in_file ? "" : " (runs past the end of the file)");
 	else
 		fputs("Certificate table: none (not signed)\n", f);
+	signatures_text(f, pe);
 	if (pe->has_overlay)
 		fprintf(f, "Overlay:      offset 0x%" PRIx64 ", %" PRIu64 " bytes\n", pe->overlay_offset, pe->overlay_size);
 }
