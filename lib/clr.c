@@ -16,14 +16,7 @@
 
 static ps_finding *malformed(ps_pectx *c, const char *why, uint64_t rva)
 {
-	ps_finding *f = ps_find(c->fs, "PE-CLR-MALFORMED", PS_SEV_LOW,
-	                        "The .NET (CLR) header is damaged; only the readable part is reported");
-	ps_ev_str(f, c->fs, "reason", why);
-	ps_ev_off(f, "rva", rva);
-	uint64_t off;
-	if (ps_pe_rva_to_offset(c, rva, &off))
-		ps_ev_off(f, "offset", off);
-	return f;
+	return ps_pe_malformed(c, "PE-CLR-MALFORMED", PS_SEV_LOW, "The .NET (CLR) header is damaged; only the readable part is reported", why, rva);
 }
 
 static void metadata_root(ps_pectx *c, ps_clr *clr)

@@ -8,13 +8,8 @@
 
 static void malformed(ps_pectx *c, const char *why, uint64_t rva)
 {
-	ps_finding *f = ps_find(c->fs, "PE-EXPORTS-MALFORMED", PS_SEV_LOW,
-	                        "The export directory is damaged; only the readable part is reported");
-	ps_ev_str(f, c->fs, "reason", why);
-	ps_ev_off(f, "rva", rva);
-	uint64_t off;
-	if (ps_pe_rva_to_offset(c, rva, &off))
-		ps_ev_off(f, "offset", off);
+	ps_pe_malformed(c, "PE-EXPORTS-MALFORMED", PS_SEV_LOW,
+	                "The export directory is damaged; only the readable part is reported", why, rva);
 }
 
 /* Number of whole u32/u16 entries readable at rva, at most want. */

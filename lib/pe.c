@@ -371,6 +371,18 @@ bool ps_pe_string_at(const ps_pectx *c, uint64_t rva, size_t max, const uint8_t 
 	return *s != NULL;
 }
 
+ps_finding *ps_pe_malformed(ps_pectx *c, const char *id, ps_severity sev, const char *title, const char *why,
+                            uint64_t rva)
+{
+	ps_finding *f = ps_find(c->fs, id, sev, "%s", title);
+	ps_ev_str(f, c->fs, "reason", why);
+	ps_ev_off(f, "rva", rva);
+	uint64_t off;
+	if (ps_pe_rva_to_offset(c, rva, &off))
+		ps_ev_off(f, "offset", off);
+	return f;
+}
+
 bool ps_pe_va_to_rva(const ps_pectx *c, uint64_t va, uint64_t *rva)
 {
 	uint64_t base = c->pe->opt.image_base;

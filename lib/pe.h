@@ -60,6 +60,11 @@ bool ps_pe_string_at(const ps_pectx *c, uint64_t rva, size_t max, const uint8_t 
  * directory's own parser adds nothing. */
 bool ps_pe_dir_invalid(const ps_pectx *c, const ps_data_directory *d);
 
+/* A "the directory is damaged" finding with the reason, the RVA and, when it maps, the file
+ * offset (the shared shape of PE-…-MALFORMED findings). */
+ps_finding *ps_pe_malformed(ps_pectx *c, const char *id, ps_severity sev, const char *title, const char *why,
+                            uint64_t rva);
+
 /* Converts a VA to an RVA using ImageBase; false when it lies below the image base. */
 bool ps_pe_va_to_rva(const ps_pectx *c, uint64_t va, uint64_t *rva);
 
