@@ -134,7 +134,7 @@ static void verify_line(const ps_report *r)
 	putchar('\n');
 	for (size_t i = 0; pe && i < pe->n_signatures; i++) {
 		const ps_signature *s = &pe->signatures[i];
-		printf("  #%u %*s%-8s %-12s ", s->index, 2 * (int)s->depth, "", s->digest_algorithm ? s->digest_algorithm : "?",
+		printf("  %*s#%u %-8s %-12s ", 2 * (int)s->depth, "", s->index, s->digest_algorithm ? s->digest_algorithm : "?",
 		       s->status ? s->status : "?");
 		if (s->signer)
 			ps_fputs_escaped(stdout, s->signer->subject_cn, strlen(s->signer->subject_cn));

@@ -152,10 +152,13 @@ void ps_authenticode_parse(ps_pectx *c, ps_sigplan *sp)
 						ps_ev_str(f, c->fs, "error", s->parse_error ? s->parse_error : "unknown");
 					}
 				}
+				/* up to 7 zero bytes align the next entry; anything else is hidden data — once
+				 * we know where the signature ends, i.e. the DER decoded as one (random bytes
+				 * can look like a short TLV, SIG-MALFORMED says what they are) */
+				bool decoded = sp->sigs.n > before && ((const ps_signature *)sp->sigs.v)[before].parsed;
 				uint64_t trailing = room - dlen;
-				uint64_t nz = count_nonzero(der + dlen, trailing);
-				/* up to 7 zero bytes align the next entry; anything else is hidden data */
-				if (trailing > 7 || nz)
+				uint64_t nz = decoded ? count_nonzero(der + dlen, trailing) : 0;
+				if (decoded && (trailing > 7 || nz))
 					padding_finding(c, "bytes after the PKCS#7 inside its entry", entry, pos + 8 + dlen, trailing, nz);
 			}
 		}

@@ -31,6 +31,7 @@ done
 if [ -x tests/cli.sh ]; then
 	run "cli" env BUILD="$BUILD" tests/cli.sh
 fi
+run "signatures" env BUILD="$BUILD" tests/signatures.sh
 echo
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "FAILED: ${failed[*]}"
