@@ -28,6 +28,7 @@ REPLAY_BIN := $(patsubst fuzz/%.c,$(BUILD)/replay/%,$(FUZZ_SRC))
 
 .PHONY: all check check-asan check-tests deps samples fuzz fuzz-run bench clean
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(BIN)
 
