@@ -54,7 +54,7 @@ $(BUILD)/tests/support/%.o: tests/support/%.c
 	$(CC) $(CPPFLAGS_ALL) -iquote tests/support $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 # Fuzz harnesses replayed without libFuzzer (every seed and every past crash), by make check.
-$(BUILD)/replay/%: fuzz/%.c fuzz/replay_main.c $(LIB)
+$(BUILD)/replay/%: fuzz/%.c fuzz/replay_main.c fuzz/harness.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< fuzz/replay_main.c $(LIB) $(LDLIBS_ALL)
 

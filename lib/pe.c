@@ -250,6 +250,10 @@ static void parse_sections(ps_pectx *c)
 			out_of_file++;
 		}
 	}
+	c->map_disjoint = true;
+	for (size_t k = 0; k + 1 < n; k++)
+		if (c->map[k].va_end > c->map[k + 1].va_start)
+			c->map_disjoint = false;
 	if (out_of_file) {
 		const ps_section *s = &c->sections[first_bad];
 		ps_finding *f = ps_find(c->fs, "PE-SECTION-OUT-OF-FILE", PS_SEV_MEDIUM,
@@ -323,6 +327,20 @@ ps_format ps_pe_parse_headers(ps_pectx *c, const char **detail)
 
 long ps_pe_section_of_rva(const ps_pectx *c, uint64_t rva)
 {
+	if (c->map_disjoint) { /* the last extent starting at or below rva is the only candidate */
+		size_t lo = 0, hi = c->n_map;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (c->map[mid].va_start <= rva)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && rva < c->map[lo - 1].va_end)
+			return (long)(lo - 1);
+		return -1;
+	}
+	/* overlapping extents (hostile tables): the first in VA order wins, as in pefile */
 	for (size_t k = 0; k < c->n_map; k++)
 		if (c->map[k].va_start <= rva && rva < c->map[k].va_end)
 			return (long)k;

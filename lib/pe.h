@@ -29,6 +29,7 @@ typedef struct ps_pectx {
 	ps_section *sections; /* == pe->sections, writable */
 	ps_secmap *map;
 	size_t n_map;
+	bool map_disjoint; /* extents sorted and non-overlapping: lookups can bisect */
 	ps_arena *arena;
 	ps_findings *fs;
 } ps_pectx;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -449,6 +450,71 @@ static void section_cap_and_overlap_entropy(void **state)
 	pb_image_free(&im);
 }
 
+/* The single pass works in 1 MiB windows: hashes, the checksum, section entropy and the
+ * Authenticode digest must not depend on where a window boundary falls. Compared with the
+ * same values computed directly over the whole buffer. */
+static void pass_window_boundaries(void **state)
+{
+	(void)state;
+	pb_image im;
+	pb_init(&im, true);
+	unsigned a = pb_add_section(&im, ".text", 0x60000020);
+	unsigned b = pb_add_section(&im, ".data", 0xC0000040);
+	uint32_t x = 12345;
+	for (size_t i = 0; i < (1u << 20) + 777; i++) { /* crosses the first boundary */
+		x = x * 1103515245u + 12345u;
+		pb_put8(&im.sections[a].data, (uint8_t)(x >> 16) & 0x3F);
+	}
+	for (size_t i = 0; i < 600000; i++)
+		pb_put8(&im.sections[b].data, (uint8_t)(i * 7));
+	pb_put(&im.overlay, "tail", 4); /* an odd length: the checksum's last dword is padded */
+	im.fix_checksum = true;
+	size_t len;
+	uint8_t *buf = pb_build(&im, &len);
+	assert_true(len > (1u << 20) + 500000); /* two window boundaries inside the sections */
+	ps_report *r = NULL;
+	ps_options opt;
+	ps_options_init(&opt);
+	opt.authentihash = 1;
+	assert_int_equal(ps_analyze_buffer(&r, buf, len, NULL, &opt), PS_OK);
+	unsigned char md[32];
+	unsigned int n = 0;
+	EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL);
+	assert_memory_equal(r->hashes.sha256, md, 32);
+	EVP_Digest(buf, len, md, &n, EVP_md5(), NULL);
+	assert_memory_equal(r->hashes.md5, md, 16);
+	assert_int_equal(r->pe->checksum_computed, r->pe->checksum_stored); /* pebuild computed it directly */
+	for (unsigned k = 0; k < 2; k++) {
+		const ps_section *sec = &r->pe->sections[k];
+		uint64_t h[256] = {0};
+		for (uint32_t i = 0; i < sec->raw_size; i++)
+			h[buf[sec->raw_offset + i]]++;
+		double e = 0;
+		for (int v = 0; v < 256; v++)
+			if (h[v]) {
+				double p = (double)h[v] / sec->raw_size;
+				e -= p * log2(p);
+			}
+		assert_true(fabs(sec->entropy - e) < 1e-9);
+	}
+	/* linear Authenticode digest: all but CheckSum and the security entry, zero-padded to 8 */
+	size_t ck = 0x40 + 24 + 64, sd = 0x40 + 24 + 112 + 32;
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(m, EVP_sha256(), NULL);
+	EVP_DigestUpdate(m, buf, ck);
+	EVP_DigestUpdate(m, buf + ck + 4, sd - ck - 4);
+	EVP_DigestUpdate(m, buf + sd + 8, len - sd - 8);
+	static const uint8_t zeros[8];
+	EVP_DigestUpdate(m, zeros, (8 - len % 8) % 8);
+	EVP_DigestFinal_ex(m, md, &n);
+	EVP_MD_CTX_free(m);
+	assert_true(r->pe->authentihash_computed & PS_HASH_SHA256);
+	assert_memory_equal(r->pe->authentihash_sha256, md, 32);
+	ps_report_free(r);
+	free(buf);
+	pb_image_free(&im);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +527,7 @@ int main(void)
 		cmocka_unit_test(rich_header),
 		cmocka_unit_test(exports_with_forwarder),
 		cmocka_unit_test(section_cap_and_overlap_entropy),
+		cmocka_unit_test(pass_window_boundaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
