@@ -4,6 +4,7 @@
 #ifndef PS_CRYPTO_H
 #define PS_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,24 @@ typedef struct ps_chain {
 	const char *missing_issuer;  /* utf8 issuer name the chain could not find, or NULL */
 	const ps_cert *expired;      /* first certificate outside its validity, or NULL */
 } ps_chain;
+
+typedef struct ps_crl_status {
+	ps_rev_state state;
+	int64_t revocation_time, invalidity_date;
+	int reason;
+	int64_t this_update, next_update; /* of the CRL that decided */
+	const char *crl_issuer;
+	const char *why; /* for UNKNOWN: static text */
+} ps_crl_status;
+
+/* Revocation of `cert` from the context's CRLs: those whose issuer is cert's issuer and whose
+ * signature verifies with `issuer`'s key (NULL: none can be verified). A listing is a fact
+ * whatever the CRL's age; "not revoked" needs a CRL whose nextUpdate is at or after `at`. */
+int ps_crypto_crl_status(ps_crl_status *out, ps_arena *a, const ps_trust *t, const ps_cert *cert,
+                         const ps_cert *issuer, int64_t at);
+
+/* Whether a certificate is on one of the context's blocklists; *why names the match. */
+bool ps_crypto_blocklisted(const ps_trust *t, const ps_cert *c, const char **why);
 
 /* Builds the chain of `leaf` from the embedded `certs` to the anchors of `t`, judged at time
  * `at`. Certificates of the chain that are not among `certs` (anchors) get facts allocated in

@@ -598,6 +598,40 @@ static json_t *timestamp_json(jb *b, const ps_timestamp *t)
 	return o;
 }
 
+static const char *rev_reason(int r)
+{
+	static const char *n[] = {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	                          "superseded", "cessationOfOperation", "certificateHold", NULL,
+	                          "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
+	return r >= 0 && r <= 10 ? n[r] : NULL;
+}
+
+static json_t *revocation_json(jb *b, const ps_revocation *r)
+{
+	json_t *o = chk(b, json_object());
+	if (!o)
+		return NULL;
+	static const char *states[] = {"unknown", "good", "revoked"};
+	set(b, o, "cert_sha256", r->cert ? j_hex(r->cert->sha256, 32) : json_null());
+	set(b, o, "subject", r->cert ? j_utf8(r->cert->subject) : json_null());
+	set(b, o, "tsa", j_bool(r->tsa));
+	set(b, o, "state", json_string(states[r->state]));
+	set(b, o, "revoked", j_bool(r->state == PS_REV_REVOKED));
+	set(b, o, "revocation_time", j_opt_time(r->revocation_time));
+	set(b, o, "reason", r->state == PS_REV_REVOKED
+	                        ? (r->reason == PS_REASON_NONE ? json_string("unspecified") : j_utf8(rev_reason(r->reason)))
+	                        : json_null());
+	set(b, o, "reason_code_present", j_bool(r->state == PS_REV_REVOKED && r->reason != PS_REASON_NONE));
+	set(b, o, "invalidity_date", j_opt_time(r->invalidity_date));
+	set(b, o, "judged_at", j_opt_time(r->judged_at));
+	set(b, o, "signed_after_revocation", j_bool(r->signed_after_revocation));
+	set(b, o, "voids_signature", j_bool(r->voids));
+	set(b, o, "crl_issuer", j_utf8(r->crl_issuer));
+	set(b, o, "crl_this_update", j_opt_time(r->crl_this_update));
+	set(b, o, "crl_next_update", j_opt_time(r->crl_next_update));
+	return o;
+}
+
 static json_t *signature_json(jb *b, const ps_signature *s, unsigned flags)
 {
 	json_t *o = chk(b, json_object());
@@ -649,7 +683,11 @@ static json_t *signature_json(jb *b, const ps_signature *s, unsigned flags)
 	set(b, o, "claimed_signing_time", j_opt_time(s->claimed_signing_time));
 	set(b, o, "signing_time", j_opt_time(s->signing_time));
 	set(b, o, "evaluated_at", j_opt_time(s->evaluated_at));
-	set(b, o, "revocation", json_array());
+	json_t *rv = chk(b, json_array());
+	for (size_t i = 0; rv && i < s->n_revocation; i++)
+		push(b, rv, revocation_json(b, &s->revocation[i]));
+	set(b, o, "revocation", rv);
+	set(b, o, "blocklisted", j_bool(s->blocklisted));
 	set(b, o, "valid", j_bool(s->valid));
 	set(b, o, "trusted", j_bool(s->trusted));
 	set(b, o, "status", j_utf8(s->status));
@@ -729,6 +767,18 @@ int ps_report_json(char **out, const ps_report *r, unsigned flags)
 		}
 		set(&b, root, "file", file);
 		set(&b, root, "signatures", signatures_json(&b, r, flags));
+		json_t *tl = chk(&b, json_array());
+		for (size_t i = 0; tl && r->pe && i < r->pe->n_timeline; i++) {
+			const ps_time_point *p = &r->pe->timeline[i];
+			json_t *pt = chk(&b, json_object());
+			if (!pt)
+				break;
+			set(&b, pt, "time", j_time(p->time));
+			set(&b, pt, "event", json_string(p->event));
+			set(&b, pt, "detail", j_utf8(p->detail));
+			push(&b, tl, pt);
+		}
+		set(&b, root, "timeline", tl);
 		json_t *fa = chk(&b, json_array());
 		for (size_t i = 0; fa && i < r->n_findings; i++)
 			push(&b, fa, finding_json(&b, &r->findings[i]));

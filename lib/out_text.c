@@ -99,6 +99,31 @@ static void cert_line(FILE *f, const char *first, const char *indent, const ps_c
 	fputc('\n', f);
 }
 
+static const char *rev_reason_text(int r)
+{
+	static const char *n[] = {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	                          "superseded", "cessationOfOperation", "certificateHold", "?",
+	                          "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
+	return r >= 0 && r <= 10 ? n[r] : "none (unspecified)";
+}
+
+static void timeline_text(FILE *f, const ps_pe *pe)
+{
+	if (!pe->n_timeline || !pe->primary)
+		return;
+	fputs("\nTimeline:\n", f);
+	for (size_t i = 0; i < pe->n_timeline; i++) {
+		fputs("  ", f);
+		iso_time(f, pe->timeline[i].time);
+		fprintf(f, "  %s", pe->timeline[i].event);
+		if (pe->timeline[i].detail) {
+			fputs(": ", f);
+			esc(f, pe->timeline[i].detail);
+		}
+		fputc('\n', f);
+	}
+}
+
 static void signatures_text(FILE *f, const ps_pe *pe)
 {
 	if (pe->has_certificate_table || pe->n_signatures)
@@ -148,6 +173,17 @@ static void signatures_text(FILE *f, const ps_pe *pe)
 			fputs("     claimed signingTime ", f);
 			iso_time(f, s->claimed_signing_time);
 			fputs(" (unauthenticated: decides nothing)\n", f);
+		}
+		for (size_t k = 0; k < s->n_revocation; k++) {
+			const ps_revocation *rv = &s->revocation[k];
+			if (rv->state != PS_REV_REVOKED)
+				continue;
+			fprintf(f, "     REVOKED%s ", rv->tsa ? " (TSA chain)" : "");
+			opt_time(f, rv->revocation_time);
+			fprintf(f, " reason %s%s: ", rev_reason_text(rv->reason),
+			        rv->signed_after_revocation ? ", SIGNED AFTER REVOCATION" : rv->judged_at != PS_TIME_NONE ? ", after signing" : ", undated");
+			esc(f, rv->cert ? rv->cert->subject_cn : NULL);
+			fputc('\n', f);
 		}
 		fputs("     chain judged at ", f);
 		opt_time(f, s->evaluated_at);
@@ -374,6 +410,7 @@ static void pe_text(FILE *f, const ps_report *r)
 	else
 		fputs("Certificate table: none (not signed)\n", f);
 	signatures_text(f, pe);
+	timeline_text(f, pe);
 	if (pe->has_overlay)
 		fprintf(f, "Overlay:      offset 0x%" PRIx64 ", %" PRIu64 " bytes\n", pe->overlay_offset, pe->overlay_size);
 }

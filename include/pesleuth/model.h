@@ -111,10 +111,37 @@ typedef struct ps_timestamp {
 	size_t n_certs;         /* certificates carried by an RFC 3161 token */
 	const ps_cert *certs;
 	/* judgement */
+	size_t n_chain;
+	const ps_cert *const *chain; /* the TSA's chain as built at `time` */
 	bool chain_trusted;     /* TSA chain reaches a trust anchor, timeStamping EKU, at `time` */
 	bool verified;          /* imprint, signature and chain: a trusted signing time */
 	const char *chain_error;/* why the chain is not trusted (static text), or NULL */
 } ps_timestamp;
+
+typedef enum ps_rev_state {
+	PS_REV_UNKNOWN = 0, /* no verified CRL of its issuer covers the time */
+	PS_REV_GOOD,        /* a verified CRL covering the time does not list it */
+	PS_REV_REVOKED      /* listed by a verified CRL of its issuer */
+} ps_rev_state;
+
+/* CRL reason codes (RFC 5280); PS_REASON_NONE when the entry carries no reason (which RFC 5280
+ * reads as unspecified). */
+#define PS_REASON_NONE (-1)
+
+/* Revocation of one certificate of a chain (the signer's or a TSA's). */
+typedef struct ps_revocation {
+	const ps_cert *cert;
+	bool tsa;                 /* a certificate of a timestamp's chain */
+	ps_rev_state state;
+	int64_t revocation_time;  /* when revoked */
+	int reason;               /* CRLReason, or PS_REASON_NONE */
+	int64_t invalidity_date;  /* invalidityDate extension (key known compromised since), or NONE */
+	const char *crl_issuer;
+	int64_t crl_this_update, crl_next_update;
+	int64_t judged_at;        /* the signing (or timestamp) time compared, or NONE */
+	bool signed_after_revocation;
+	bool voids;               /* this revocation makes the signature untrusted under the policy */
+} ps_revocation;
 
 typedef struct ps_signature {
 	unsigned index;         /* document order: entries in table order, nested depth-first */
@@ -162,9 +189,12 @@ typedef struct ps_signature {
 	int64_t evaluated_at;        /* time the chain was judged at */
 	bool at_signing_time;        /* evaluated_at is a verified timestamp */
 	int64_t signing_time;        /* verified, trusted timestamp time, or PS_TIME_NONE */
+	size_t n_revocation;
+	const ps_revocation *revocation;
+	bool blocklisted;            /* a certificate of its chains is on a blocklist */
 	bool valid;                  /* digest, message digest and signer signature verify */
 	bool trusted;
-	const char *status;          /* "Valid", "HashMismatch", "NotTrusted", ... */
+	const char *status;          /* "Valid", "HashMismatch", "Revoked", "NotTrusted", ... */
 } ps_signature;
 
 /* ---------------------------------------------------------------- PE model */
@@ -331,6 +361,13 @@ typedef struct ps_clr {
 	const char *metadata_version; /* raw, e.g. "v4.0.30319"; NULL when unreadable */
 } ps_clr;
 
+/* One point of a file's timeline (show, JSON `timeline[]`), in time order. */
+typedef struct ps_time_point {
+	int64_t time;
+	const char *event;  /* static: "certificate valid from", "compiled", "signed", ... */
+	const char *detail; /* utf8 or NULL */
+} ps_time_point;
+
 typedef struct ps_pe {
 	uint32_t e_lfanew;
 	uint64_t optional_header_offset;
@@ -377,6 +414,8 @@ typedef struct ps_pe {
 	 * `verify` checks every signature (signtool /pa /all). */
 	const ps_signature *primary;  /* NULL when no signature could be parsed */
 	const char *signature_status; /* "NotSigned", "Malformed", or primary->status */
+	size_t n_timeline;
+	const ps_time_point *timeline;
 	/* Authenticode hashes of the file (linear method: what a signature or a catalog signs),
 	 * for the algorithms the signatures use, or all three when asked (ps_options) */
 	unsigned authentihash_computed; /* PS_HASH_* bits */

@@ -34,6 +34,29 @@ int64_t ps_trust_now(const ps_trust *t);
 /* Number of anchors loaded. */
 unsigned ps_trust_anchor_count(const ps_trust *t);
 
+/* Certificate revocation lists: a file holding PEM CRLs (any number) or one DER CRL, or a
+ * directory whose regular files are read that way (not recursively). CRLs are matched to
+ * their issuer and their signature verified when a chain is judged. Returns the number of
+ * CRLs added, or PS_EIO / PS_EINVAL (nothing readable). */
+int ps_trust_add_crls(ps_trust *t, const char *path);
+unsigned ps_trust_crl_count(const ps_trust *t);
+
+typedef enum ps_revocation_policy {
+	PS_POLICY_STRICT = 0, /* default: keyCompromise/cACompromise void every signature */
+	PS_POLICY_DATE        /* Windows: a signature timestamped before the revocation stands */
+} ps_revocation_policy;
+void ps_trust_set_policy(ps_trust *t, ps_revocation_policy p);
+ps_revocation_policy ps_trust_policy(const ps_trust *t);
+
+/* Blocklists of certificates known stolen or abused. A line is a SHA-1 or SHA-256 thumbprint
+ * (hex, ':' or spaces allowed) with '#' comments; abuse.ch-style CSV (a thumbprint among the
+ * comma-separated fields) and ClamAV .crb lines (Trusted = 0, matched on the SHA-1 of the
+ * subject and of the serial) are read too. A malformed line is passed to warn (may be NULL)
+ * and skipped. Returns the number of entries added, or PS_EIO. */
+typedef void (*ps_line_warning)(void *ctx, const char *file, unsigned line, const char *why);
+int ps_trust_add_blocklist(ps_trust *t, const char *path, ps_line_warning warn, void *ctx);
+unsigned ps_trust_blocklist_count(const ps_trust *t);
+
 #ifdef __cplusplus
 }
 #endif
