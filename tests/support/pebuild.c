@@ -265,3 +265,34 @@ uint32_t pb_imports(pb_image *im, unsigned section, const char *const *dlls, siz
 	im->dir_size[1] = (uint32_t)(20 * (n + 1));
 	return im->dir_rva[1];
 }
+
+void pb_rich(pb_image *im, bool break_checksum)
+{
+	/* The checksum covers the 64-byte DOS header (minus e_lfanew) as pb_build writes it:
+	 * "MZ" then zeros; and the stub bytes before DanS (none here). */
+	uint32_t ids[3] = {(259u << 16) | 29395, (261u << 16) | 29395, (1u << 16) | 0};
+	uint32_t counts[3] = {4, 22, 270};
+	uint32_t dans = 0x40, csum = dans;
+	uint8_t hdr[64] = {'M', 'Z'};
+	for (uint32_t i = 0; i < dans; i++) {
+		if (i >= 0x3C)
+			continue;
+		uint32_t v = hdr[i], n = i & 31;
+		csum += n ? (v << n) | (v >> (32 - n)) : v;
+	}
+	for (int k = 0; k < 3; k++) {
+		uint32_t n = counts[k] & 31;
+		csum += n ? (ids[k] << n) | (ids[k] >> (32 - n)) : ids[k];
+	}
+	uint32_t key = break_checksum ? csum ^ 1 : csum;
+	pb_put32(&im->stub, 0x536E6144 ^ key);
+	pb_put32(&im->stub, key);
+	pb_put32(&im->stub, key);
+	pb_put32(&im->stub, key);
+	for (int k = 0; k < 3; k++) {
+		pb_put32(&im->stub, ids[k] ^ key);
+		pb_put32(&im->stub, counts[k] ^ key);
+	}
+	pb_put32(&im->stub, 0x68636952);
+	pb_put32(&im->stub, key);
+}

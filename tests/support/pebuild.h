@@ -57,6 +57,10 @@ uint32_t pb_section_rva(unsigned index);
 uint8_t *pb_build(const pb_image *im, size_t *len);
 void pb_image_free(pb_image *im);
 
+/* A Rich header in the DOS stub as MSVC's linker lays it out (three entries: 259/261/1), its
+ * checksum right or, with break_checksum, off by one bit. */
+void pb_rich(pb_image *im, bool break_checksum);
+
 /* An import table written into one section: dlls[i] is "name:func,func,#ord,...".
  * Returns the RVA of the descriptor table and sets the IMPORT directory. */
 uint32_t pb_imports(pb_image *im, unsigned section, const char *const *dlls, size_t n);

@@ -274,45 +274,13 @@ static void checksum_and_overlay(void **state)
 	pb_image_free(&im);
 }
 
-/* A Rich header as MSVC's linker lays it out, with a correct or a broken checksum. */
-static void add_rich(pb_image *im, bool break_checksum)
-{
-	/* The checksum covers the 64-byte DOS header (minus e_lfanew) as pb_build writes it:
-	 * "MZ" then zeros; and the stub bytes before DanS (none here). */
-	uint32_t ids[3] = {(259u << 16) | 29395, (261u << 16) | 29395, (1u << 16) | 0};
-	uint32_t counts[3] = {4, 22, 270};
-	uint32_t dans = 0x40, csum = dans;
-	uint8_t hdr[64] = {'M', 'Z'};
-	for (uint32_t i = 0; i < dans; i++) {
-		if (i >= 0x3C)
-			continue;
-		uint32_t v = hdr[i], n = i & 31;
-		csum += n ? (v << n) | (v >> (32 - n)) : v;
-	}
-	for (int k = 0; k < 3; k++) {
-		uint32_t n = counts[k] & 31;
-		csum += n ? (ids[k] << n) | (ids[k] >> (32 - n)) : ids[k];
-	}
-	uint32_t key = break_checksum ? csum ^ 1 : csum;
-	pb_put32(&im->stub, 0x536E6144 ^ key);
-	pb_put32(&im->stub, key);
-	pb_put32(&im->stub, key);
-	pb_put32(&im->stub, key);
-	for (int k = 0; k < 3; k++) {
-		pb_put32(&im->stub, ids[k] ^ key);
-		pb_put32(&im->stub, counts[k] ^ key);
-	}
-	pb_put32(&im->stub, 0x68636952);
-	pb_put32(&im->stub, key);
-}
-
 static void rich_header(void **state)
 {
 	(void)state;
 	pb_image im;
 	pb_init(&im, false);
 	pb_add_section(&im, ".text", 0x60000020);
-	add_rich(&im, false);
+	pb_rich(&im, false);
 	ps_report *r = analyze_image(&im);
 	const ps_rich *rh = &r->pe->rich;
 	assert_true(rh->present);
@@ -340,7 +308,7 @@ static void rich_header(void **state)
 	assert_memory_equal(rh->hash_md5, md, 16);
 	ps_report_free(r);
 	pb_buf_free(&im.stub);
-	add_rich(&im, true);
+	pb_rich(&im, true);
 	r = analyze_image(&im);
 	assert_true(r->pe->rich.present);
 	assert_false(r->pe->rich.checksum_valid);
