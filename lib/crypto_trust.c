@@ -338,10 +338,16 @@ static char *trim(char *s)
  * Subject the SHA-1 of the subject name, Serial the serial number in hex. */
 static const char *crb_line(ps_trust *t, char *line)
 {
+	/* fields may be empty (";;"): split by hand, strtok would merge them */
 	char *f[13] = {0};
 	int nf = 0;
-	for (char *save = NULL, *tok = strtok_r(line, ";", &save); tok && nf < 13; tok = strtok_r(NULL, ";", &save))
-		f[nf++] = trim(tok);
+	for (char *p = line; p && nf < 13;) {
+		char *semi = strchr(p, ';');
+		if (semi)
+			*semi = 0;
+		f[nf++] = trim(p);
+		p = semi ? semi + 1 : NULL;
+	}
 	if (nf < 4)
 		return "a .crb line needs at least Name;Trusted;Subject;Serial";
 	if (strcmp(f[1], "0") != 0)

@@ -79,7 +79,7 @@ static bool revocations(ps_pectx *c, const ps_trust *t, ps_signature *s, const p
 		r->crl_issuer = st.crl_issuer;
 		r->crl_this_update = st.this_update;
 		r->crl_next_update = st.next_update;
-		r->judged_at = dated ? when : PS_TIME_NONE;
+		r->judged_at = dated ? when : PS_TIME_NONE; /* none: judged at now (evaluated_at) */
 		if (st.state == PS_REV_UNKNOWN) {
 			if (!unknown)
 				unknown = cert;
@@ -114,6 +114,7 @@ static bool revocations(ps_pectx *c, const ps_trust *t, ps_signature *s, const p
 				ps_ev_bool(f, "signed_after_invalidity_date", when >= st.invalidity_date);
 		}
 		ps_ev_uint(f, "signature", s->index);
+		ps_ev_bool(f, "tsa_chain", tsa);
 		ps_ev_str(f, c->fs, "certificate", cert->subject);
 		ps_ev_str(f, c->fs, "serial", cert->serial);
 		ps_ev_time(f, "revocation_time", st.revocation_time);
@@ -142,7 +143,9 @@ static const char *blocklisted_in(ps_pectx *c, const ps_trust *t, ps_signature *
 		const char *why;
 		if (!chain[k] || !ps_crypto_blocklisted(t, chain[k], &why))
 			continue;
-		s->blocklisted = true;
+		/* a blocklisted TSA voids its timestamp (the caller), not the signature */
+		if (!tsa)
+			s->blocklisted = true;
 		ps_finding *f = ps_find(c->fs, "CERT-BLOCKLISTED", PS_SEV_CRITICAL,
 		                        "Signature %u: a certificate of its %schain is on a blocklist", s->index,
 		                        tsa ? "TSA " : "");

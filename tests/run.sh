@@ -32,6 +32,7 @@ if [ -x tests/cli.sh ]; then
 	run "cli" env BUILD="$BUILD" tests/cli.sh
 fi
 run "signatures" env BUILD="$BUILD" tests/signatures.sh
+run "revocation" env BUILD="$BUILD" tests/revocation.sh
 echo
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "FAILED: ${failed[*]}"

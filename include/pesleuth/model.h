@@ -48,7 +48,7 @@ typedef struct ps_evidence {
 	const char *s;
 } ps_evidence;
 
-#define PS_FINDING_MAX_EVIDENCE 8
+#define PS_FINDING_MAX_EVIDENCE 12
 #define PS_FINDING_MAX_ATTACK 4
 
 typedef struct ps_finding {
@@ -138,7 +138,8 @@ typedef struct ps_revocation {
 	int64_t invalidity_date;  /* invalidityDate extension (key known compromised since), or NONE */
 	const char *crl_issuer;
 	int64_t crl_this_update, crl_next_update;
-	int64_t judged_at;        /* the signing (or timestamp) time compared, or NONE */
+	int64_t judged_at;        /* the trusted signing time compared (the timestamp's for a TSA
+	                             chain); NONE without one: then judged at now (evaluated_at) */
 	bool signed_after_revocation;
 	bool voids;               /* this revocation makes the signature untrusted under the policy */
 } ps_revocation;
@@ -191,7 +192,8 @@ typedef struct ps_signature {
 	int64_t signing_time;        /* verified, trusted timestamp time, or PS_TIME_NONE */
 	size_t n_revocation;
 	const ps_revocation *revocation;
-	bool blocklisted;            /* a certificate of its chains is on a blocklist */
+	bool blocklisted;            /* a certificate of the signer's chain is on a blocklist (a
+	                                blocklisted TSA only voids its timestamp) */
 	bool valid;                  /* digest, message digest and signer signature verify */
 	bool trusted;
 	const char *status;          /* "Valid", "HashMismatch", "Revoked", "NotTrusted", ... */
