@@ -11,25 +11,10 @@
 # shellcheck disable=SC2016
 set -u
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT" || exit 2
-BUILD=${BUILD:-build}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || {
-	echo "Bail out! no build directory '${BUILD}' (run make)"
-	exit 2
-}
-PS=$BUILD/pesleuth
+# shellcheck source=tests/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+tap_init cli jq iconv od timeout mkfifo md5sum sha1sum sha256sum
 S=$BUILD/samples
-if [ ! -x "$PS" ]; then
-	echo "Bail out! $PS not found (run make)"
-	exit 2
-fi
-for tool in jq iconv od timeout mkfifo md5sum sha1sum sha256sum; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "Bail out! $tool is needed (scripts/install-deps.sh)"
-		exit 2
-	fi
-done
 
 SAMPLE_FILES=(hello-x64.exe gui-x86.exe lib-x64.dll tls-x64.exe overlay-x86.exe truncated.exe
 	dos-only.exe lfanew-oob.exe notpe.txt empty.bin EXPECTED.txt)
@@ -49,39 +34,6 @@ if [ $need_samples = 1 ]; then
 	fi
 fi
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/pesleuth-cli.XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-
-N=0
-FAILED=0
-FAILED_NAMES=()
-pass() { N=$((N + 1)); echo "ok $N - $1"; }
-fail() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	FAILED_NAMES+=("$N $1")
-	echo "not ok $N - $1"
-	shift
-	local l
-	for l in "$@"; do
-		printf '#   %s\n' "$l" | head -c 2000
-	done
-}
-skip() { N=$((N + 1)); echo "ok $N - $1 # SKIP $2"; }
-# check DESC CMD...: passes when CMD succeeds.
-check() {
-	local d=$1
-	shift
-	if "$@"; then pass "$d"; else fail "$d"; fi
-}
-# eq DESC EXPECTED ACTUAL
-eq() {
-	if [ "$2" == "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "got:      $3"
-	fi
-}
 
 # run OUT CMD...: stdout to $T/OUT.out, stderr to $T/OUT.err, exit status in RC. Everything
 # runs under timeout: a hang is a failure (status 124), not a stuck test run.
@@ -103,7 +55,6 @@ js() {
 	JSTATUS=$?
 }
 # jqv FILTER: the raw value of FILTER on the last js output (ERROR when jq fails).
-jqv() { jq -r "$@" "$T/js.json" 2>/dev/null || echo "ERROR(jq)"; }
 
 HAVE_PEFILE=0
 PY=/usr/bin/python3
@@ -589,13 +540,4 @@ eq "show (text): the invalid UTF-8 bytes are not printed raw" "0 0" \
 
 # ------------------------------------------------------------------ summary
 
-echo "1..$N"
-if [ "$FAILED" -ne 0 ]; then
-	echo "# $FAILED of $N failed:"
-	for l in "${FAILED_NAMES[@]}"; do
-		echo "#   $l"
-	done
-	exit 1
-fi
-echo "# all $N passed"
-exit 0
+tap_summary

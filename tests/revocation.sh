@@ -22,25 +22,10 @@
 # shellcheck disable=SC2016
 set -u
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT" || exit 2
-BUILD=${BUILD:-build}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || {
-	echo "Bail out! no build directory '${BUILD}' (run make)"
-	exit 2
-}
-PS=$BUILD/pesleuth
+# shellcheck source=tests/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+tap_init rev jq openssl osslsigncode python3 timeout date
 FX=$BUILD/fixtures
-if [ ! -x "$PS" ]; then
-	echo "Bail out! $PS not found (run make)"
-	exit 2
-fi
-for tool in jq openssl osslsigncode python3 timeout date; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "Bail out! $tool is needed (scripts/install-deps.sh)"
-		exit 2
-	fi
-done
 
 REV=(r01-superseded-ts-before.exe r02-superseded-ts-before-claim-late.exe r03-superseded-undated.exe
 	r04-superseded-undated-claim-late.exe r05-duqu-ts-2011-09-01.exe r06-duqu-ts-2011-07-01.exe
@@ -73,45 +58,6 @@ RV=$FX/revocation
 ANCHORS=(--ca-file "$PKI/root.pem" --ca-file "$PKI/tsaroot.pem")
 CRLS=(--crl "$PKI/crls/root.crl" --crl "$PKI/crls/inter.crl" --crl "$PKI/crls/tsaroot.crl")
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/pesleuth-rev.XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-
-N=0
-FAILED=0
-FAILED_NAMES=()
-TODOS=()
-pass() { N=$((N + 1)); echo "ok $N - $1"; }
-fail() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	FAILED_NAMES+=("$N $1")
-	echo "not ok $N - $1"
-	shift
-	local l
-	for l in "$@"; do
-		printf '#   %s\n' "$l" | head -c 3000
-	done
-}
-# eq DESC EXPECTED ACTUAL
-eq() {
-	if [ "$2" == "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "got:      $3"
-	fi
-}
-# todo DESC EXPECTED ACTUAL WHY: an assertion of the specified behaviour that pesleuth is known
-# to fail (TAP "# TODO": reported, not counted). Says so when it starts passing.
-todo() {
-	N=$((N + 1))
-	if [ "$2" == "$3" ]; then
-		echo "ok $N - $1 # TODO passes now: make it an ordinary assertion ($4)"
-	else
-		echo "not ok $N - $1 # TODO $4"
-		printf '#   expected: %s\n#   got:      %s\n' "$2" "$3"
-		TODOS+=("$N $1: $4")
-	fi
-}
 
 # ------------------------------------------------------------------ what openssl says
 
@@ -176,7 +122,6 @@ js() {
 	timeout 20 "$PS" show --json "$@" "$f" >"$T/js.json" 2>"$T/js.err" </dev/null
 	JSTATUS=$?
 }
-jqv() { jq -r "$@" "$T/js.json" 2>/dev/null || echo "ERROR(jq)"; }
 # fjq FILE MODE FILTER...: FILTER on the saved output of FILE in MODE.
 fjq() {
 	local f=$1 m=$2
@@ -649,19 +594,4 @@ eq "a missing blocklist file is a usage error (exit 2) that names it" "2 1" \
 
 # ------------------------------------------------------------------ summary
 
-echo "1..$N"
-if [ ${#TODOS[@]} -gt 0 ]; then
-	echo "# ${#TODOS[@]} known bug(s) (TODO, not counted):"
-	for l in "${TODOS[@]}"; do
-		echo "#   $l"
-	done
-fi
-if [ "$FAILED" -ne 0 ]; then
-	echo "# $FAILED of $N failed:"
-	for l in "${FAILED_NAMES[@]}"; do
-		echo "#   $l"
-	done
-	exit 1
-fi
-echo "# all $N passed"
-exit 0
+tap_summary

@@ -3,7 +3,7 @@
 # regression replays, and the CLI black-box tests. Tests that need ../shared (the peer-checked
 # corpus) skip with a message when it is absent.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 export PESLEUTH_SHARED=${PESLEUTH_SHARED:-$(cd .. && pwd)/shared}
 export PESLEUTH_ROOT=$PWD

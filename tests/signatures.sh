@@ -17,25 +17,10 @@
 # shellcheck disable=SC2016
 set -u
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT" || exit 2
-BUILD=${BUILD:-build}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || {
-	echo "Bail out! no build directory '${BUILD}' (run make)"
-	exit 2
-}
-PS=$BUILD/pesleuth
+# shellcheck source=tests/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+tap_init sig jq openssl osslsigncode python3 timeout date
 FX=$BUILD/fixtures
-if [ ! -x "$PS" ]; then
-	echo "Bail out! $PS not found (run make)"
-	exit 2
-fi
-for tool in jq openssl osslsigncode python3 timeout date; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "Bail out! $tool is needed (scripts/install-deps.sh)"
-		exit 2
-	fi
-done
 
 # The fixture files (SCENARIOS.txt is written last: it stamps the set as a whole).
 SCENARIOS=(01-valid-ts.exe 02-valid-nots.exe 03-modified-section.exe 04-checksum-only.exe
@@ -62,37 +47,11 @@ fi
 PKI=$FX/pki
 ANCHORS=(--ca-file "$PKI/root.pem" --ca-file "$PKI/tsaroot.pem")
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/pesleuth-sig.XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
+# The fixture program is compiled in 2023 (SOURCE_DATE_EPOCH) but these are stamped in 2011 or
+# 2015: a compile time after the trusted signing time is itself a finding (issue 4).
+declare -A EXTRA_OK=([17-expired-ts-inside.exe]=TIME-COMPILE-AFTER-SIGNING
+	[18-ts-after-expiry.exe]=TIME-COMPILE-AFTER-SIGNING [19-ts-before-validity.exe]=TIME-COMPILE-AFTER-SIGNING)
 
-N=0
-FAILED=0
-FAILED_NAMES=()
-pass() { N=$((N + 1)); echo "ok $N - $1"; }
-fail() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	FAILED_NAMES+=("$N $1")
-	echo "not ok $N - $1"
-	shift
-	local l
-	for l in "$@"; do
-		printf '#   %s\n' "$l" | head -c 3000
-	done
-}
-check() {
-	local d=$1
-	shift
-	if "$@"; then pass "$d"; else fail "$d"; fi
-}
-# eq DESC EXPECTED ACTUAL
-eq() {
-	if [ "$2" == "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "got:      $3"
-	fi
-}
 
 # js FILE [OPTIONS...]: `show --json OPTIONS FILE` into $T/js.json (the fixture anchors unless
 # OPTIONS are given); JSTATUS holds the exit status.
@@ -106,7 +65,6 @@ js() {
 	JSTATUS=$?
 }
 # jqv FILTER...: the raw value of FILTER on the last js output (ERROR when jq fails).
-jqv() { jq -r "$@" "$T/js.json" 2>/dev/null || echo "ERROR(jq)"; }
 
 # ------------------------------------------------------------------ what openssl says
 
@@ -234,10 +192,6 @@ expect 15-garbage-table.exe Malformed false false - "SIG-MALFORMED" \
 # The signingTime attribute claims OLD, inside the validity: a claim decides nothing.
 expect 16-expired-nots.exe Expired false true expired "CERT-EXPIRED" \
 	"Expired true sha256 null null null $OLD 0 null"
-# The fixture program is compiled in 2023 (SOURCE_DATE_EPOCH) but these are stamped in 2011 or
-# 2015: a compile time after the trusted signing time is itself a finding (issue 4).
-declare -A EXTRA_OK=([17-expired-ts-inside.exe]=TIME-COMPILE-AFTER-SIGNING
-	[18-ts-after-expiry.exe]=TIME-COMPILE-AFTER-SIGNING [19-ts-before-validity.exe]=TIME-COMPILE-AFTER-SIGNING)
 expect 17-expired-ts-inside.exe Valid true true expired "" "Valid true sha256 $OLD $OLD true $OLD 0 null"
 expect 18-ts-after-expiry.exe Expired false true expired "CERT-EXPIRED-AT-SIGNING" \
 	"Expired true sha256 $LATE $LATE true $OLD 0 null"
@@ -402,13 +356,4 @@ eq "01-valid-ts.exe: no compile-time finding when the build precedes the timesta
 
 # ------------------------------------------------------------------ summary
 
-echo "1..$N"
-if [ "$FAILED" -ne 0 ]; then
-	echo "# $FAILED of $N failed:"
-	for l in "${FAILED_NAMES[@]}"; do
-		echo "#   $l"
-	done
-	exit 1
-fi
-echo "# all $N passed"
-exit 0
+tap_summary
