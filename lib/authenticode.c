@@ -527,16 +527,6 @@ static void check_pages(ps_pectx *c, const ps_sigplan *sp, const ps_pass *pass, 
 	}
 }
 
-static void digest_hex(char *dst, const uint8_t *p, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		dst[2 * i] = hx[p[i] >> 4];
-		dst[2 * i + 1] = hx[p[i] & 15];
-	}
-	dst[2 * n] = 0;
-}
-
 void ps_authenticode_finish(ps_pectx *c, ps_sigplan *sp, const ps_pass *pass)
 {
 	ps_pe *pe = c->pe;
@@ -565,8 +555,8 @@ void ps_authenticode_finish(ps_pectx *c, ps_sigplan *sp, const ps_pass *pass)
 		s->section_digest_ok = secp && !memcmp(secp, s->signed_digest, s->digest_len);
 		if (!s->digest_ok) {
 			char hs[2 * PS_MD_MAX_SIZE + 1], hc[2 * PS_MD_MAX_SIZE + 1];
-			digest_hex(hs, s->signed_digest, s->digest_len);
-			digest_hex(hc, s->computed_digest, s->digest_len);
+			ps_hex(hs, s->signed_digest, s->digest_len);
+			ps_hex(hc, s->computed_digest, s->digest_len);
 			ps_finding *f = ps_find(c->fs, "SIG-DIGEST-MISMATCH", PS_SEV_HIGH,
 			                        "Signature %u: the file changed after it was signed (%s digest differs)",
 			                        s->index, s->digest_algorithm);

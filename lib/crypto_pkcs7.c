@@ -209,16 +209,8 @@ static const char *name_entry(ps_arena *a, const X509_NAME *nm, int nid)
 
 static const char *hex_of(ps_arena *a, const uint8_t *p, size_t n)
 {
-	static const char hx[] = "0123456789abcdef";
 	char *s = ps_arena_alloc(a, 2 * n + 1);
-	if (!s)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = hx[p[i] >> 4];
-		s[2 * i + 1] = hx[p[i] & 15];
-	}
-	s[2 * n] = 0;
-	return s;
+	return s ? ps_hex(s, p, n) : NULL;
 }
 
 void ps_x509_facts(ps_arena *a, X509 *x, ps_cert *c)

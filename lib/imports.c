@@ -19,6 +19,7 @@
 #include "limits.h"
 #include "ordinals.h"
 #include "pe.h"
+#include "text.h"
 
 #define MAX_ADDRESS_SPREAD (128ull << 20)
 #define MAX_REPEATED_ADDRESSES 15
@@ -478,14 +479,8 @@ static void imphash(ps_pectx *c)
 		}
 	}
 	uint8_t md[16];
-	if (ps_md5(md, buf, o) == 0) {
-		static const char hex[] = "0123456789abcdef";
-		for (int i = 0; i < 16; i++) {
-			pe->imphash[2 * i] = hex[md[i] >> 4];
-			pe->imphash[2 * i + 1] = hex[md[i] & 15];
-		}
-		pe->imphash[32] = 0;
-	}
+	if (ps_md5(md, buf, o) == 0)
+		ps_hex(pe->imphash, md, 16);
 	free(buf);
 }
 

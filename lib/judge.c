@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "authenticode.h"
+#include "names.h"
+#include "text.h"
 #include "pesleuth/analyze.h"
 #include "pesleuth/error.h"
 
@@ -21,16 +23,6 @@ static bool eku_allows(const ps_cert *c, bool ts)
 	if (!c->has_eku)
 		return true;
 	return c->eku_any || (ts ? c->eku_time_stamping : c->eku_code_signing);
-}
-
-static const char *reason_name(int r)
-{
-	static const char *n[] = {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	                          "superseded", "cessationOfOperation", "certificateHold", "unknown(7)",
-	                          "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
-	if (r == PS_REASON_NONE)
-		return "none (unspecified)";
-	return r >= 0 && r <= 10 ? n[r] : "unknown";
 }
 
 /* A compromised key: nothing it signed can be dated safely. */
@@ -108,7 +100,7 @@ static bool revocations(ps_pectx *c, const ps_trust *t, ps_signature *s, const p
 			r->voids = comp && ps_trust_policy(t) == PS_POLICY_STRICT;
 			f = ps_find(c->fs, "CERT-REVOKED-AFTER-SIGNING", serious ? PS_SEV_CRITICAL : PS_SEV_HIGH,
 			            "Signature %u: the certificate was revoked (%s) after the %s", s->index,
-			            reason_name(st.reason), tsa ? "timestamp" : "trusted signing time");
+			            ps_crl_reason_name(st.reason), tsa ? "timestamp" : "trusted signing time");
 			ps_ev_bool(f, "voids_signature", r->voids);
 			if (st.invalidity_date != PS_TIME_NONE)
 				ps_ev_bool(f, "signed_after_invalidity_date", when >= st.invalidity_date);
@@ -118,7 +110,7 @@ static bool revocations(ps_pectx *c, const ps_trust *t, ps_signature *s, const p
 		ps_ev_str(f, c->fs, "certificate", cert->subject);
 		ps_ev_str(f, c->fs, "serial", cert->serial);
 		ps_ev_time(f, "revocation_time", st.revocation_time);
-		ps_ev_str(f, c->fs, "reason", reason_name(st.reason));
+		ps_ev_str(f, c->fs, "reason", ps_crl_reason_name(st.reason));
 		if (dated)
 			ps_ev_time(f, tsa ? "timestamp_time" : "signing_time", when);
 		ps_attack(f, "T1553.002");
@@ -153,12 +145,7 @@ static const char *blocklisted_in(ps_pectx *c, const ps_trust *t, ps_signature *
 		ps_ev_str(f, c->fs, "certificate", chain[k]->subject);
 		ps_ev_str(f, c->fs, "match", why);
 		char hex[65];
-		static const char hx[] = "0123456789abcdef";
-		for (int i = 0; i < 32; i++) {
-			hex[2 * i] = hx[chain[k]->sha256[i] >> 4];
-			hex[2 * i + 1] = hx[chain[k]->sha256[i] & 15];
-		}
-		hex[64] = 0;
+		ps_hex(hex, chain[k]->sha256, 32);
 		ps_ev_str(f, c->fs, "sha256", hex);
 		ps_attack(f, "T1553.002");
 		return chain[k]->subject;
@@ -614,7 +601,7 @@ static void timeline(ps_pectx *c, const ps_trust *t)
 			if (r->state != PS_REV_REVOKED)
 				continue;
 			POINT(r->revocation_time, r->tsa ? "TSA certificate revoked" : "certificate revoked",
-			      reason_name(r->reason));
+			      ps_crl_reason_name(r->reason));
 			POINT(r->invalidity_date, "key compromised since (invalidityDate)", r->cert ? r->cert->subject_cn : NULL);
 		}
 	}

@@ -28,3 +28,13 @@ const char *ps_debug_type_name(uint32_t t)
 	                          NULL, "PDBCHECKSUM", "EX_DLLCHARACTERISTICS"};
 	return t < sizeof(n) / sizeof(n[0]) ? n[t] : NULL;
 }
+
+const char *ps_crl_reason_name(int r)
+{
+	static const char *n[] = {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	                          "superseded", "cessationOfOperation", "certificateHold", "unknown",
+	                          "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
+	if (r < 0)
+		return "unspecified";
+	return r <= 10 ? n[r] : "unknown";
+}

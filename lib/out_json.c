@@ -92,16 +92,10 @@ static json_t *j_latin1(const uint8_t *s, size_t n)
 
 static json_t *j_hex(const uint8_t *p, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	char buf[129];
 	if (n > 64)
 		n = 64;
-	for (size_t i = 0; i < n; i++) {
-		buf[2 * i] = hex[p[i] >> 4];
-		buf[2 * i + 1] = hex[p[i] & 15];
-	}
-	buf[2 * n] = 0;
-	return json_string(buf);
+	return json_string(ps_hex(buf, p, n));
 }
 
 static json_t *j_time(int64_t t)
@@ -598,14 +592,6 @@ static json_t *timestamp_json(jb *b, const ps_timestamp *t)
 	return o;
 }
 
-static const char *rev_reason(int r)
-{
-	static const char *n[] = {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	                          "superseded", "cessationOfOperation", "certificateHold", NULL,
-	                          "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
-	return r >= 0 && r <= 10 ? n[r] : NULL;
-}
-
 static json_t *revocation_json(jb *b, const ps_revocation *r)
 {
 	json_t *o = chk(b, json_object());
@@ -618,9 +604,7 @@ static json_t *revocation_json(jb *b, const ps_revocation *r)
 	set(b, o, "state", json_string(states[r->state]));
 	set(b, o, "revoked", j_bool(r->state == PS_REV_REVOKED));
 	set(b, o, "revocation_time", j_opt_time(r->revocation_time));
-	set(b, o, "reason", r->state == PS_REV_REVOKED
-	                        ? (r->reason == PS_REASON_NONE ? json_string("unspecified") : j_utf8(rev_reason(r->reason)))
-	                        : json_null());
+	set(b, o, "reason", r->state == PS_REV_REVOKED ? json_string(ps_crl_reason_name(r->reason)) : json_null());
 	set(b, o, "reason_code_present", j_bool(r->state == PS_REV_REVOKED && r->reason != PS_REASON_NONE));
 	set(b, o, "invalidity_date", j_opt_time(r->invalidity_date));
 	set(b, o, "judged_at", j_opt_time(r->judged_at));

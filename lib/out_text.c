@@ -99,14 +99,6 @@ static void cert_line(FILE *f, const char *first, const char *indent, const ps_c
 	fputc('\n', f);
 }
 
-static const char *rev_reason_text(int r)
-{
-	static const char *n[] = {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	                          "superseded", "cessationOfOperation", "certificateHold", "?",
-	                          "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
-	return r >= 0 && r <= 10 ? n[r] : "none (unspecified)";
-}
-
 static void timeline_text(FILE *f, const ps_pe *pe)
 {
 	if (!pe->n_timeline || !pe->primary)
@@ -180,7 +172,7 @@ static void signatures_text(FILE *f, const ps_pe *pe)
 				continue;
 			fprintf(f, "     REVOKED%s ", rv->tsa ? " (TSA chain)" : "");
 			opt_time(f, rv->revocation_time);
-			fprintf(f, " reason %s%s: ", rev_reason_text(rv->reason),
+			fprintf(f, " reason %s%s: ", ps_crl_reason_name(rv->reason),
 			        rv->signed_after_revocation ? ", SIGNED AFTER REVOCATION" : rv->judged_at != PS_TIME_NONE ? ", after signing" : ", undated");
 			esc(f, rv->cert ? rv->cert->subject_cn : NULL);
 			fputc('\n', f);

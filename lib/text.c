@@ -151,3 +151,14 @@ int ps_cp_is_unsafe(uint32_t cp)
 		return 1;
 	return 0;
 }
+
+char *ps_hex(char *dst, const uint8_t *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		dst[2 * i] = hx[p[i] >> 4];
+		dst[2 * i + 1] = hx[p[i] & 15];
+	}
+	dst[2 * n] = 0;
+	return dst;
+}

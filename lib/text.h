@@ -27,6 +27,9 @@ size_t ps_utf8_from_latin1(char *dst, const uint8_t *src, size_t n);
 /* n_units UTF-16LE code units; unpaired surrogates become U+FFFD. */
 size_t ps_utf8_from_utf16le(char *dst, const uint8_t *src, size_t n_units);
 
+/* Lowercase hex of n bytes into dst (2n + 1 bytes, NUL-terminated); returns dst. */
+char *ps_hex(char *dst, const uint8_t *p, size_t n);
+
 /* Arena versions; NULL when the arena is exhausted. */
 char *ps_arena_utf8_from_bytes(ps_arena *a, const uint8_t *src, size_t n);
 char *ps_arena_utf8_from_utf16le(ps_arena *a, const uint8_t *src, size_t n_units);
