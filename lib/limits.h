@@ -65,4 +65,21 @@
 /* Directory recursion depth for scan. */
 #define PS_MAX_WALK_DEPTH 256u
 
+/* Strings (strscan.c): the shortest run reported, and the longest kept (longer runs are
+ * reported truncated to this many characters, then skipped to their end). */
+#define PS_STR_MIN_LEN 6u
+#define PS_STR_MAX_LEN 1024u
+/* Network indicators and capability strings kept per file (evidence). */
+#define PS_MAX_NET_INDICATORS 64u
+/* XOR/ADD/ROL search (xorscan.c): bytes of a file searched, and decoded strings kept. */
+#define PS_XOR_SCAN_BUDGET (16u << 20)
+#define PS_MAX_XOR_HITS 32u
+#define PS_XOR_MAX_DECODED 256u
+/* YARA: seconds of scanning per file unless the caller sets another; matches kept per file. */
+#define PS_RULES_TIMEOUT_DEFAULT 10u
+#define PS_MAX_RULE_MATCHES 64u
+/* IOC feeds: longest line read, indicators kept over all feeds. */
+#define PS_IOC_MAX_LINE 4096u
+#define PS_MAX_IOCS (1u << 22)
+
 #endif
