@@ -7,6 +7,7 @@
 #include "pesleuth/error.h"
 #include "pesleuth/model.h"
 #include "pesleuth/trust.h"
+#include "pesleuth/intel.h"
 #include "pesleuth/analyze.h"
 #include "pesleuth/output.h"
 
