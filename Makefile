@@ -9,9 +9,11 @@ OPT   ?= -O2 -g
 SAN   ?=
 
 WARN   = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wno-missing-field-initializers
-CPPFLAGS_ALL = -Iinclude -iquote lib -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
+# The shipped rule pack and IOC feeds (the CLI loads them unless --no-default-rules).
+RULES_DIR ?= $(CURDIR)/rules
+CPPFLAGS_ALL = -Iinclude -iquote lib -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -DPS_RULES_DIR='"$(RULES_DIR)"'
 CFLAGS_ALL = -std=c11 $(WARN) $(OPT) $(SAN) $(CFLAGS)
-LDLIBS_ALL = -lcrypto -ljansson -lm $(LDLIBS)
+LDLIBS_ALL = -lyara -lcrypto -ljansson -lm $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))

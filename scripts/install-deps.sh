@@ -3,7 +3,9 @@
 # missing: a machine that has them all is checked in a fraction of a second and nothing runs.
 # `make check` (target `deps`) calls this first.
 #
-#   build:   build-essential libssl-dev libjansson-dev
+#   build:   build-essential libssl-dev libjansson-dev libyara-dev (YARA rules)
+#            libsqlite3-dev (the corpus database)
+#   rules:   yara (the peer that cross-checks the shipped rule pack's syntax and matches)
 #   tests:   libcmocka-dev jq python3 python3-pefile (python3-pefile: an independent peer whose
 #            imphash and sections the CLI tests compare against)
 #   fuzz:    clang libclang-rt-14-dev llvm (llvm-symbolizer for sanitizer reports)
@@ -19,6 +21,9 @@ PACKAGES=(
 	build-essential
 	libssl-dev
 	libjansson-dev
+	libyara-dev
+	libsqlite3-dev
+	yara
 	libcmocka-dev
 	clang
 	libclang-rt-14-dev

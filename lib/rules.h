@@ -1,0 +1,21 @@
+/* Scanning one file with compiled YARA rules (include/pesleuth/intel.h compiles them). */
+#ifndef PS_RULES_H
+#define PS_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "findings.h"
+#include "pesleuth/intel.h"
+
+/* Scans data[0, len) (the whole file) with the rules, external variables set from path
+ * (Loki's: filename = base name, filepath = directory, extension = ".ext" lowercase or "",
+ * filetype = "EXE" for MZ, "JPG", "ZIP", "PDF", ..., else "UNKNOWN"). Each matching rule
+ * becomes a RULE-MATCH finding (severity from meta `severity` or `score`, high without
+ * either) with evidence rule, namespace, tags, description and the first matched strings;
+ * a scan stopped by the timeout (seconds) becomes PE-LIMIT-REACHED. Returns PS_ENOMEM or
+ * PS_EINTERNAL only for operational failures. */
+int ps_rules_scan(const ps_rules *rules, const uint8_t *data, size_t len, const char *path,
+                  unsigned timeout, ps_findings *fs);
+
+#endif
