@@ -24,6 +24,10 @@ typedef struct cli {
 	ps_trust *trust;
 	int had_error;
 	int untrusted; /* verify: some file is not signed by a trusted signature */
+	ps_iocs *iocs;
+	ps_rules *rules;
+	int fail_on;   /* --fail-on: a severity (ps_severity), or -1 */
+	int failed_on; /* some file had a finding at fail_on or above */
 } cli;
 
 static void usage(FILE *f)
@@ -49,9 +53,20 @@ static void usage(FILE *f)
 	      "                   date: like Windows, a signature timestamped before the revocation stands\n"
 	      "  --blocklist FILE certificate thumbprints (SHA-1/SHA-256, # comments; abuse.ch CSV and\n"
 	      "                   ClamAV .crb accepted; repeatable)\n"
+	      "  --ioc FILE       IOC feed: MD5/SHA-1/SHA-256, IPs, domains, URLs, one per line with an\n"
+	      "                   optional ;description (Loki's format; repeatable)\n"
+	      "  --rules FILE.yar YARA rules (repeatable), compiled once; external variables filename,\n"
+	      "                   filepath, extension, filetype as Loki defines them\n"
+	      "  --no-default-rules\n"
+	      "                   skip the shipped rule pack and feeds (rules/*.yar, rules/iocs/*.txt)\n"
+	      "  --rules-timeout SECONDS\n"
+	      "                   YARA time budget per file (default 10)\n"
+	      "  --fail-on SEVERITY\n"
+	      "                   exit 1 when some file has a finding at info, low, medium, high or\n"
+	      "                   critical or above (for pipelines)\n"
 	      "\n"
 	      "Exit status: 0 the command ran (verify: every file trusted); 1 verify: some file is not\n"
-	      "trusted; 2 usage error, or a file could not be read.\n",
+	      "trusted, or --fail-on matched; 2 usage error, or a file could not be read.\n",
 	      f);
 }
 
@@ -195,6 +210,8 @@ static void analyze_one(cli *c, const char *path)
 	}
 	if (!strcmp(c->cmd, "verify") && !all_trusted(r))
 		c->untrusted = 1;
+	if (c->fail_on >= 0 && r->n_findings && (int)r->worst >= c->fail_on)
+		c->failed_on = 1;
 	ps_report_free(r);
 }
 
@@ -267,10 +284,90 @@ static void warn_line(void *ctx, const char *file, unsigned line, const char *wh
 {
 	(void)ctx;
 	ps_fputs_escaped(stderr, file, strlen(file));
-	fprintf(stderr, ":%u: %s\n", line, why);
+	if (line)
+		fprintf(stderr, ":%u", line);
+	fputs(": ", stderr);
+	ps_fputs_escaped(stderr, why, strlen(why));
+	fputc('\n', stderr);
 }
 
-#define MAX_DEFERRED 64
+#define MAX_DEFERRED 256
+
+static int severity_of(const char *s)
+{
+	for (int v = PS_SEV_INFO; v <= PS_SEV_CRITICAL; v++)
+		if (!strcmp(s, ps_severity_name((ps_severity)v)))
+			return v;
+	return -1;
+}
+
+static int load_ioc(cli *c, const char *path)
+{
+	if (!c->iocs && ps_iocs_new(&c->iocs) != PS_OK) {
+		fprintf(stderr, "pesleuth: out of memory\n");
+		return -1;
+	}
+	int rc = ps_iocs_load(c->iocs, path, warn_line, NULL);
+	if (rc != PS_OK) {
+		fputs("pesleuth: --ioc ", stderr);
+		ps_fputs_escaped(stderr, path, strlen(path));
+		fprintf(stderr, ": %s\n", rc == PS_EIO ? strerror(errno) : ps_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int add_rules(cli *c, const char *path)
+{
+	if (!c->rules && ps_rules_new(&c->rules) != PS_OK) {
+		fprintf(stderr, "pesleuth: out of memory\n");
+		return -1;
+	}
+	int rc = ps_rules_add_file(c->rules, path, warn_line, NULL);
+	if (rc != PS_OK) {
+		fputs("pesleuth: --rules ", stderr);
+		ps_fputs_escaped(stderr, path, strlen(path));
+		fprintf(stderr, ": %s\n", rc == PS_EIO ? strerror(errno) : "does not compile");
+		return -1;
+	}
+	return 0;
+}
+
+/* The shipped rule pack and feeds: $PESLEUTH_RULES_DIR, else the directory the build named
+ * (the repository's rules/). Files in name order, so runs are reproducible. */
+static int load_defaults(cli *c)
+{
+	const char *dir = getenv("PESLEUTH_RULES_DIR");
+	if (!dir || !*dir)
+		dir = PS_RULES_DIR;
+	static const struct { const char *sub, *ext; int yara; } kinds[] = {{"", ".yar", 1}, {"/iocs", ".txt", 0}};
+	for (size_t k = 0; k < 2; k++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s%s", dir, kinds[k].sub);
+		struct dirent **ents = NULL;
+		int n = scandir(path, &ents, NULL, alphasort);
+		if (n < 0) {
+			if (k == 0)
+				fprintf(stderr, "pesleuth: warning: no default rules in %s (--no-default-rules to skip)\n", path);
+			continue;
+		}
+		int rc = 0;
+		for (int i = 0; i < n; i++) {
+			const char *nm = ents[i]->d_name;
+			size_t ln = strlen(nm), le = strlen(kinds[k].ext);
+			if (!rc && nm[0] != '.' && ln > le && !strcmp(nm + ln - le, kinds[k].ext)) {
+				char file[4096 + 256];
+				snprintf(file, sizeof(file), "%s/%s", path, nm);
+				rc = kinds[k].yara ? add_rules(c, file) : load_ioc(c, file);
+			}
+			free(ents[i]);
+		}
+		free(ents);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -279,8 +376,10 @@ int main(int argc, char **argv)
 		const char *arg;
 	} deferred[MAX_DEFERRED];
 	int deferred_n = 0;
+	int no_default_rules = 0;
 	cli c;
 	memset(&c, 0, sizeof(c));
+	c.fail_on = -1;
 	ps_options_init(&c.opt);
 	if (argc < 2) {
 		usage(stderr);
@@ -309,6 +408,11 @@ int main(int argc, char **argv)
 		{"crl", required_argument, NULL, 'R'},
 		{"blocklist", required_argument, NULL, 'B'},
 		{"revocation-policy", required_argument, NULL, 'P'},
+		{"ioc", required_argument, NULL, 'I'},
+		{"rules", required_argument, NULL, 'Y'},
+		{"no-default-rules", no_argument, NULL, 'N'},
+		{"rules-timeout", required_argument, NULL, 'T'},
+		{"fail-on", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -338,13 +442,35 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'A': c.opt.authentihash = 1; break;
+		case 'N': no_default_rules = 1; break;
+		case 'T': {
+			char *end = NULL;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v == 0 || v > 3600) {
+				fprintf(stderr, "pesleuth: --rules-timeout takes 1 to 3600 seconds\n");
+				return EXIT_USAGE;
+			}
+			c.opt.rules_timeout = (unsigned)v;
+			break;
+		}
+		case 'F':
+			c.fail_on = severity_of(optarg);
+			if (c.fail_on < 0) {
+				fprintf(stderr, "pesleuth: --fail-on takes info, low, medium, high or critical\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'I':
+		case 'Y':
 		case 'R':
 		case 'B':
 		case 'P':
-			if (deferred_n < MAX_DEFERRED) {
-				deferred[deferred_n].opt = ch;
-				deferred[deferred_n++].arg = optarg;
+			if (deferred_n >= MAX_DEFERRED) {
+				fprintf(stderr, "pesleuth: too many --crl, --blocklist, --ioc and --rules options\n");
+				return EXIT_USAGE;
 			}
+			deferred[deferred_n].opt = ch;
+			deferred[deferred_n++].arg = optarg;
 			break;
 		case 'h': usage(stdout); return EXIT_RAN;
 		default: usage(stderr); return EXIT_USAGE;
@@ -388,6 +514,14 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'I':
+			if (load_ioc(&c, arg) != 0)
+				goto usage_fail;
+			break;
+		case 'Y':
+			if (add_rules(&c, arg) != 0)
+				goto usage_fail;
+			break;
 		case 'P':
 			if (!strcmp(arg, "strict"))
 				ps_trust_set_policy(c.trust, PS_POLICY_STRICT);
@@ -401,7 +535,15 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	if (!no_default_rules && load_defaults(&c) != 0)
+		goto usage_fail;
+	if (c.rules && ps_rules_finish(c.rules) != PS_OK) {
+		fprintf(stderr, "pesleuth: the YARA rules could not be compiled\n");
+		goto usage_fail;
+	}
 	c.opt.trust = c.trust;
+	c.opt.iocs = c.iocs;
+	c.opt.rules = c.rules;
 	if (!strcmp(c.cmd, "show") || !strcmp(c.cmd, "verify")) {
 		if (c.jsonl) /* compact, one object per line, wins over --json */
 			c.json = 0;
@@ -416,9 +558,16 @@ int main(int argc, char **argv)
 			walk(&c, argv[i], 0, 1);
 	}
 	ps_trust_free(c.trust);
+	ps_iocs_free(c.iocs);
+	ps_rules_free(c.rules);
 	if (fflush(stdout) != 0)
 		return EXIT_USAGE;
 	if (c.had_error)
 		return EXIT_USAGE;
-	return c.untrusted ? EXIT_UNTRUSTED : EXIT_RAN;
+	return c.untrusted || c.failed_on ? EXIT_UNTRUSTED : EXIT_RAN;
+usage_fail:
+	ps_trust_free(c.trust);
+	ps_iocs_free(c.iocs);
+	ps_rules_free(c.rules);
+	return EXIT_USAGE;
 }

@@ -8,11 +8,13 @@
 
 #include "arena.h"
 #include "authenticode.h"
+#include "detect.h"
 #include "findings.h"
 #include "limits.h"
 #include "pass.h"
 #include "pe.h"
 #include "pesleuth/error.h"
+#include "rules.h"
 #include "source.h"
 
 typedef struct report_impl {
@@ -76,6 +78,7 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		return PS_ENOMEM;
 	int rc = PS_OK;
 	ps_pass *pass = NULL;
+	ps_traits *traits = NULL;
 	ps_sigplan sp;
 	ps_sigplan_init(&sp);
 	ps_arena_init(&ri->arena, PS_MAX_REPORT_BYTES);
@@ -112,7 +115,11 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 			                                pe->certificate_table_size <= len - pe->certificate_table_offset;
 		}
 		ps_authenticode_parse(&c, &sp);
+		ps_pe_overlay(&c);
 	}
+	rc = ps_traits_new(&traits, &c, is_pe, opt);
+	if (rc)
+		goto out;
 
 	ps_pass_plan plan = {
 		.hashes = opt && opt->hashes ? opt->hashes : PS_HASH_ALL,
@@ -134,6 +141,7 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		rc = ps_pass_feed(pass, data + off, n);
 		if (rc)
 			goto out;
+		ps_traits_window(traits, data, len, off, off + n);
 		if (src)
 			ps_source_done_with(src, off, n);
 		off += n;
@@ -152,6 +160,15 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		checksum_finding(&c);
 		ps_judge_signatures(&c, opt ? opt->trust : NULL);
 		r->pe = pe;
+	} else if (ps_jpeg_check(data, len, &ri->fs)) {
+		r->format_detail = "JPEG";
+	}
+	ps_traits_judge(traits, &c, is_pe, r, opt);
+	if (opt && opt->rules) {
+		rc = ps_rules_scan(opt->rules, data, len, name, opt->rules_timeout ? opt->rules_timeout : PS_RULES_TIMEOUT_DEFAULT,
+		                   &ri->fs);
+		if (rc)
+			goto out;
 	}
 	if (ri->arena.exhausted) {
 		/* Only a hostile file gets here (the count caps keep real ones far below). */
@@ -165,6 +182,7 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 			r->worst = r->findings[i].severity;
 out:
 	ps_pass_free(pass);
+	ps_traits_free(traits);
 	ps_sigplan_free(&sp);
 	if (rc) {
 		ps_report_free(r);

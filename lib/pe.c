@@ -414,7 +414,7 @@ bool ps_pe_va_to_rva(const ps_pectx *c, uint64_t va, uint64_t *rva)
 
 /* ------------------------------------------------------------ directories */
 
-static void overlay(ps_pectx *c)
+void ps_pe_overlay(ps_pectx *c)
 {
 	ps_pe *pe = c->pe;
 	/* Overlay: what follows the furthest section's raw data (as stored; the loader maps
@@ -473,5 +473,4 @@ void ps_pe_parse_directories(ps_pectx *c)
 	ps_pe_debug(c);
 	ps_pe_tls(c);
 	ps_pe_clr(c);
-	overlay(c);
 }

@@ -43,6 +43,10 @@ ps_format ps_pe_parse_headers(ps_pectx *c, const char **detail);
  * table location; needs the headers parsed. */
 void ps_pe_parse_directories(ps_pectx *c);
 
+/* The overlay (pe->has_overlay, overlay_offset, overlay_size): needs only the section table,
+ * so it is known before the pass. */
+void ps_pe_overlay(ps_pectx *c);
+
 /* A reader over the file bytes that back an RVA: from rva to the end of the section's raw
  * data in the file (or, for an RVA in no section, the file read at offset == rva, the way
  * pefile and the loader treat headers and section-less images). false when nothing backs it.

@@ -18,12 +18,17 @@ extern "C" {
 #endif
 
 typedef struct ps_trust ps_trust;
+typedef struct ps_iocs ps_iocs;
+typedef struct ps_rules ps_rules;
 
 typedef struct ps_options {
 	unsigned hashes;        /* PS_HASH_* bits; 0 means PS_HASH_ALL */
 	const ps_trust *trust;  /* borrowed; NULL: no anchors, nothing is trusted */
 	int authentihash;       /* compute the MD5, SHA-1 and SHA-256 Authenticode hashes of every PE
 	                           (otherwise only those its signatures need) */
+	const ps_iocs *iocs;    /* borrowed; NULL: no IOC feeds (intel.h) */
+	const ps_rules *rules;  /* borrowed; NULL: no YARA rules (intel.h) */
+	unsigned rules_timeout; /* seconds of YARA scanning per file; 0: PS_RULES_TIMEOUT_DEFAULT */
 } ps_options;
 
 /* Sets the defaults (all hashes). */

@@ -36,6 +36,7 @@ static ps_report *hostile_report(void)
 	unsigned i = pb_add_section(&im, ".idata", 0xC0000040);
 	const char *dlls[] = {"K32.dll:Fn"};
 	pb_imports(&im, i, dlls, 1);
+	im.entry_point = pb_section_rva(s); /* an EXE enters its code (else PE-ENTRY-POINT-ANOMALY) */
 	size_t len;
 	uint8_t *buf = pb_build(&im, &len);
 	ps_report *r = NULL;
@@ -110,7 +111,7 @@ static void json_findings_shape(void **state)
 	(void)state;
 	pb_image im;
 	pb_init(&im, false);
-	pb_add_section(&im, ".text", 0x60000020);
+	im.entry_point = pb_section_rva(pb_add_section(&im, ".text", 0x60000020));
 	im.checksum = 0xdeadbeef;
 	size_t len;
 	uint8_t *buf = pb_build(&im, &len);
