@@ -33,6 +33,7 @@ if [ -x tests/cli.sh ]; then
 fi
 run "signatures" env BUILD="$BUILD" tests/signatures.sh
 run "revocation" env BUILD="$BUILD" tests/revocation.sh
+run "traits" env BUILD="$BUILD" tests/traits.sh
 echo
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "FAILED: ${failed[*]}"
