@@ -13,7 +13,7 @@ WARN   = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wno-missing-fiel
 RULES_DIR ?= $(CURDIR)/rules
 CPPFLAGS_ALL = -Iinclude -iquote lib -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -DPS_RULES_DIR='"$(RULES_DIR)"'
 CFLAGS_ALL = -std=c11 $(WARN) $(OPT) $(SAN) $(CFLAGS)
-LDLIBS_ALL = -lyara -lcrypto -ljansson -lm $(LDLIBS)
+LDLIBS_ALL = -lyara -lsqlite3 -lcrypto -ljansson -lm -pthread $(LDLIBS)
 
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))

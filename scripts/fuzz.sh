@@ -34,7 +34,7 @@ read -r -a XCFLAGS <<<"${FUZZ_CFLAGS:-}"
 CFLAGS+=("${XCFLAGS[@]}")
 LIB_SAN=(-fsanitize=fuzzer-no-link,address,undefined)
 BIN_SAN=(-fsanitize=fuzzer,address,undefined)
-LIBS=(-lcrypto -ljansson -lm)
+LIBS=(-lyara -lsqlite3 -lcrypto -ljansson -lm -pthread)
 
 # Sanitizer behaviour for runs: full UBSan stacks; leaks are bugs (libFuzzer reports them).
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
