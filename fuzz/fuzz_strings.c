@@ -91,6 +91,8 @@ static void on_str(void *ctx, const ps_str *s)
  * promises order per encoding, not between them). */
 static void fz_sort_split(fz_strs *l)
 {
+	if (!l->n)
+		return; /* l->v may be NULL */
 	size_t na = 0;
 	for (size_t i = 0; i < l->n; i++)
 		na += !l->v[i].wide;
