@@ -82,4 +82,31 @@
 #define PS_IOC_MAX_LINE 4096u
 #define PS_MAX_IOCS (1u << 22)
 
+/* Directory walker (walk.c). The depth cap is PS_MAX_WALK_DEPTH above: a directory that deep
+ * is not entered, so recursion and the descriptors held (one per level) stay bounded.
+ * Entries read from one directory (ext4 holds millions in one; beyond this the first ones
+ * readdir returns are visited), bytes of names held over the whole current path (names are
+ * read in full and sorted before any is visited), and directories remembered by device and
+ * inode when links are followed (a 16-byte key each; past it, directories reached through
+ * a link are skipped rather than risk entering one twice). */
+#define PS_MAX_WALK_DIR_ENTRIES (1u << 20)
+#define PS_MAX_WALK_NAME_BYTES (64u << 20)
+#define PS_MAX_WALK_DIRS (1u << 20)
+
+/* Per-file time budget of the scanners beyond hashing (ps_options.time_budget_ms). */
+#define PS_TIME_BUDGET_DEFAULT_MS 60000u
+
+/* YARA prefilter ("// pesleuth-prefilter:" lines of a rule file): literals at most, and their
+ * length range. A literal must lie inside a printable run of at least PS_STR_MIN_LEN characters
+ * whenever a rule of its file matches (the string scanner sees only such runs). */
+#define PS_MAX_PREFILTER 32
+#define PS_PREFILTER_MIN_LEN 3
+#define PS_PREFILTER_MAX_LEN 64
+
+/* Corpus database (db.c). Operational bounds, not input caps: puts per transaction (a process
+ * killed mid-scan loses at most the batch not yet committed; larger batches are faster, each
+ * commit is one WAL sync) and how long a connection waits for another connection's lock. */
+#define PS_DB_BATCH_FILES 256u
+#define PS_DB_BUSY_TIMEOUT_MS 10000
+
 #endif
