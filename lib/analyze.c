@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "authenticode.h"
@@ -52,6 +53,13 @@ const char *ps_severity_name(ps_severity s)
 const char *ps_report_verdict(const ps_report *r)
 {
 	return r->worst == PS_SEV_INFO ? "clean" : ps_severity_name(r->worst);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void checksum_finding(ps_pectx *c)
@@ -136,12 +144,25 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		if (rc)
 			goto out;
 	}
+	const uint64_t budget_ms = opt && opt->time_budget_ms ? opt->time_budget_ms : PS_TIME_BUDGET_DEFAULT_MS;
+	const uint64_t t0 = now_ms();
+	bool scanning = true; /* the string and XOR scanners, within the time budget */
 	for (size_t off = 0; off < len;) {
 		size_t n = len - off < PS_PASS_WINDOW ? len - off : PS_PASS_WINDOW;
 		rc = ps_pass_feed(pass, data + off, n);
 		if (rc)
 			goto out;
-		ps_traits_window(traits, data, len, off, off + n);
+		if (scanning && now_ms() - t0 > budget_ms) {
+			scanning = false;
+			ps_finding *f = ps_find(&ri->fs, "PE-LIMIT-REACHED", PS_SEV_MEDIUM,
+			                        "The per-file time budget ran out: string, XOR and rule scanning "
+			                        "stopped early (hashes and the model are complete)");
+			ps_ev_str(f, &ri->fs, "structure", "time budget (ms)");
+			ps_ev_uint(f, "cap", budget_ms);
+			ps_ev_off(f, "offset", off);
+		}
+		if (scanning)
+			ps_traits_window(traits, data, len, off, off + n);
 		if (src)
 			ps_source_done_with(src, off, n);
 		off += n;
@@ -164,9 +185,13 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		r->format_detail = "JPEG";
 	}
 	ps_traits_judge(traits, &c, is_pe, r, opt);
-	if (opt && opt->rules) {
-		rc = ps_rules_scan(opt->rules, data, len, name, opt->rules_timeout ? opt->rules_timeout : PS_RULES_TIMEOUT_DEFAULT,
-		                   &ri->fs);
+	if (opt && opt->rules && scanning && ps_traits_rules_needed(traits)) {
+		/* YARA's timeout is in seconds: the smaller of --rules-timeout and what is left */
+		uint64_t spent = now_ms() - t0, left_s = spent < budget_ms ? (budget_ms - spent + 999) / 1000 : 1;
+		unsigned timeout = opt->rules_timeout ? opt->rules_timeout : PS_RULES_TIMEOUT_DEFAULT;
+		if (left_s < timeout)
+			timeout = (unsigned)left_s;
+		rc = ps_rules_scan(opt->rules, data, len, name, timeout, &ri->fs);
 		if (rc)
 			goto out;
 	}

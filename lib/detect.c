@@ -14,6 +14,7 @@
 #include "limits.h"
 #include "netind.h"
 #include "pesleuth/error.h"
+#include "rules.h"
 #include "strscan.h"
 #include "text.h"
 #include "xorscan.h"
@@ -226,6 +227,7 @@ static const needle_def needles[] = {
 	{"seassignprimarytokenprivilege", K_PRIV},
 };
 #define N_NEEDLES (sizeof(needles) / sizeof(needles[0]))
+_Static_assert(N_NEEDLES + PS_MAX_PREFILTER <= 255, "needle indexes are bytes");
 #define HIT_TEXT 160u
 
 #define HIT_OFFSETS 4u
@@ -267,7 +269,13 @@ struct ps_traits {
 	uint64_t api_str[N_APIS];
 	hit needle[N_NEEDLES];
 	uint8_t bigram[65536]; /* first needle (index + 1) starting with these two lowercase bytes */
-	uint8_t next_needle[N_NEEDLES]; /* the next one with the same first two bytes (index + 1) */
+	uint8_t next_needle[N_NEEDLES + PS_MAX_PREFILTER]; /* the next one with the same first two
+	                                                     * bytes (index + 1); prefilter literals
+	                                                     * follow the needles */
+	/* the YARA prefilter (rules.h): literals, and whether one was seen or a run was cut */
+	const char *const *pf;
+	size_t n_pf;
+	bool pf_hit, pf_unsure;
 	/* distinct privilege names ("Se...Privilege") */
 	char priv_names[PRIV_NAMES_KEPT][40];
 	unsigned n_priv_names;
@@ -376,12 +384,16 @@ static bool ident_like(const char *s, size_t n)
 static void on_string(void *ctx, const ps_str *s)
 {
 	ps_traits *t = ctx;
-	if (s->offset >= t->cert_lo && s->offset < t->cert_hi)
+	/* The certificate table holds no program strings, but YARA scans it like any byte. */
+	bool in_cert = s->offset >= t->cert_lo && s->offset < t->cert_hi;
+	if (s->truncated)
+		t->pf_unsure = true; /* a prefilter literal may sit in the cut tail */
+	if (in_cert && (!t->n_pf || t->pf_hit))
 		return;
 	const char *txt = s->text;
 	size_t n = s->len;
 	unsigned step = s->wide ? 2 : 1;
-	if (ident_like(txt, n)) {
+	if (!in_cert && ident_like(txt, n)) {
 		long a = api_find(txt);
 		if (a >= 0 && t->api_str[a] == NONE)
 			t->api_str[a] = s->offset;
@@ -396,9 +408,15 @@ static void on_string(void *ctx, const ps_str *s)
 		unsigned bg = (unsigned)(uint8_t)l[i] << 8 | (uint8_t)l[i + 1];
 		for (unsigned k1 = t->bigram[bg]; k1; k1 = t->next_needle[k1 - 1]) {
 			size_t k = k1 - 1;
-			const char *nd = needles[k].text;
+			const char *nd = k < N_NEEDLES ? needles[k].text : t->pf[k - N_NEEDLES];
 			size_t m = strlen(nd);
 			if (m > n - i || memcmp(l + i, nd, m) != 0)
+				continue;
+			if (k >= N_NEEDLES) {
+				t->pf_hit = true;
+				continue;
+			}
+			if (in_cert)
 				continue;
 			hit *h = &t->needle[k];
 			if (h->count < HIT_OFFSETS)
@@ -409,6 +427,8 @@ static void on_string(void *ctx, const ps_str *s)
 			}
 		}
 	}
+	if (in_cert)
+		return;
 	/* network indicators (netind bails out early on strings without '.' or ':') */
 	t->decoding = false;
 	t->decoding_offset = s->offset;
@@ -453,6 +473,15 @@ int ps_traits_new(ps_traits **out, const ps_pectx *c, bool is_pe, const ps_optio
 		t->next_needle[k] = t->bigram[bg];
 		t->bigram[bg] = (uint8_t)(k + 1);
 	}
+	if (opt && opt->rules) {
+		t->n_pf = ps_rules_prefilter(opt->rules, &t->pf);
+		for (size_t k = 0; k < t->n_pf; k++) {
+			size_t idx = N_NEEDLES + k;
+			unsigned bg = (unsigned)(uint8_t)t->pf[k][0] << 8 | (uint8_t)t->pf[k][1];
+			t->next_needle[idx] = t->bigram[bg];
+			t->bigram[bg] = (uint8_t)(idx + 1);
+		}
+	}
 	t->cert_lo = t->cert_hi = 0;
 	t->ov_pe_offset = NONE;
 	const ps_pe *pe = c->pe;
@@ -485,6 +514,11 @@ int ps_traits_new(ps_traits **out, const ps_pectx *c, bool is_pe, const ps_optio
 	ps_xorscan_init(&t->xs, PS_XOR_SCAN_BUDGET, on_xor, t);
 	*out = t;
 	return PS_OK;
+}
+
+bool ps_traits_rules_needed(const ps_traits *t)
+{
+	return !t || !t->n_pf || t->pf_hit || t->pf_unsure;
 }
 
 void ps_traits_free(ps_traits *t)

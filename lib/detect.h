@@ -23,6 +23,9 @@ int ps_traits_new(ps_traits **out, const ps_pectx *c, bool is_pe, const ps_optio
 void ps_traits_window(ps_traits *t, const uint8_t *data, size_t len, size_t start, size_t end);
 /* After the pass and the directories: records the findings. */
 void ps_traits_judge(ps_traits *t, ps_pectx *c, bool is_pe, const ps_report *r, const ps_options *opt);
+/* Whether the YARA rules must scan the file: there is no prefilter, or one of its literals
+ * was seen, or a string run was too long to see whole. */
+bool ps_traits_rules_needed(const ps_traits *t);
 void ps_traits_free(ps_traits *t);
 
 /* FILE-JPEG-APPENDED-DATA for a JPEG with bytes after its end-of-image marker; returns true

@@ -34,6 +34,13 @@ struct ps_rules {
 	size_t count;
 	int initialized; /* yr_initialize succeeded: owe one yr_finalize */
 	int failed;      /* a compile error: the compiler can no longer be used (libyara asserts) */
+	/* The prefilter: literals (lower case) one of which every matching file contains. Only
+	 * when every rule file declared its own (pf_all); the union of the declarations. */
+	char pf[PS_MAX_PREFILTER][PS_PREFILTER_MAX_LEN + 1];
+	const char *pf_ptr[PS_MAX_PREFILTER];
+	size_t n_pf;
+	int pf_all; /* every file added so far declared a prefilter */
+	size_t n_files;
 };
 
 /* Loki's external variables; every rule file is compiled with them declared. */
@@ -148,6 +155,109 @@ static void compiler_quiet(int level, const char *file_name, int line, const YR_
 	(void)level, (void)file_name, (void)line, (void)rule, (void)message, (void)user;
 }
 
+/* One "// pesleuth-prefilter: "lit" "lit" ..." line: the literals (C escapes \\ \" \xNN)
+ * appended to out (lower-cased). Returns the number added, or -1 with *why set. */
+static int prefilter_line(const char *p, char out[][PS_PREFILTER_MAX_LEN + 1], size_t *n, const char **why)
+{
+	int added = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '\n' || *p == '\r')
+			return added;
+		if (*p != '"') {
+			*why = "pesleuth-prefilter: literals are double-quoted";
+			return -1;
+		}
+		p++;
+		char lit[PS_PREFILTER_MAX_LEN + 1];
+		size_t m = 0;
+		while (*p != '"') {
+			unsigned ch;
+			if (*p == '\0' || *p == '\n') {
+				*why = "pesleuth-prefilter: unterminated literal";
+				return -1;
+			}
+			if (*p == '\\') {
+				p++;
+				if (*p == 'x' && p[1] && p[2] && strchr("0123456789abcdefABCDEF", p[1]) &&
+				    strchr("0123456789abcdefABCDEF", p[2])) {
+					char hx[3] = {p[1], p[2], 0};
+					ch = (unsigned)strtoul(hx, NULL, 16);
+					p += 3;
+				} else if (*p == '\\' || *p == '"') {
+					ch = (unsigned char)*p++;
+				} else {
+					*why = "pesleuth-prefilter: unknown escape";
+					return -1;
+				}
+			} else {
+				ch = (unsigned char)*p++;
+			}
+			if (ch < 0x20 || ch > 0x7e) {
+				*why = "pesleuth-prefilter: literals are printable ASCII (the string scanner's alphabet)";
+				return -1;
+			}
+			if (m >= PS_PREFILTER_MAX_LEN) {
+				*why = "pesleuth-prefilter: literal too long";
+				return -1;
+			}
+			lit[m++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+		}
+		p++;
+		lit[m] = '\0';
+		if (m < PS_PREFILTER_MIN_LEN) {
+			*why = "pesleuth-prefilter: literal too short";
+			return -1;
+		}
+		size_t k = 0;
+		while (k < *n && strcmp(out[k], lit))
+			k++;
+		if (k == *n) {
+			if (*n >= PS_MAX_PREFILTER) {
+				*why = "pesleuth-prefilter: too many literals";
+				return -1;
+			}
+			memcpy(out[(*n)++], lit, m + 1);
+		}
+		added++;
+	}
+}
+
+/* Reads the prefilter declarations of a rule file; rewinds it. Returns 1 when the file
+ * declares one, 0 when not, -1 on a malformed declaration (reported through diag). */
+static int read_prefilter(ps_rules *rules, FILE *f, const char *path, ps_diag_fn diag, void *ctx)
+{
+	static const char tag[] = "pesleuth-prefilter:";
+	char line[1024];
+	unsigned ln = 0;
+	int declared = 0;
+	while (fgets(line, sizeof(line), f)) {
+		ln++;
+		const char *q = line;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (q[0] != '/' || q[1] != '/')
+			continue;
+		q += 2;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (strncmp(q, tag, sizeof(tag) - 1))
+			continue;
+		const char *why = NULL;
+		int n = prefilter_line(q + sizeof(tag) - 1, rules->pf, &rules->n_pf, &why);
+		if (n < 0 || (n == 0 && (why = "pesleuth-prefilter: no literal"))) {
+			if (diag)
+				diag(ctx, path, ln, why);
+			rewind(f);
+			return -1;
+		}
+		declared = 1;
+	}
+	rewind(f);
+	return declared;
+}
+
 int ps_rules_add_file(ps_rules *rules, const char *path, ps_diag_fn diag, void *ctx)
 {
 	if (!rules || !path || !rules->compiler || rules->failed)
@@ -194,6 +304,15 @@ int ps_rules_add_file(ps_rules *rules, const char *path, ps_diag_fn diag, void *
 		goto out;
 	}
 
+	int pf = read_prefilter(rules, f, path, diag, ctx);
+	if (pf < 0) {
+		rules->failed = 1;
+		err = PS_EINVAL;
+		goto out;
+	}
+	rules->pf_all = (rules->n_files == 0 || rules->pf_all) && pf == 1;
+	rules->n_files++;
+
 	diag_ctx d = {diag, ctx, path};
 	yr_compiler_set_callback(rules->compiler, compiler_cb, &d);
 	int nerr = yr_compiler_add_file(rules->compiler, f, ns, path);
@@ -232,12 +351,23 @@ int ps_rules_finish(ps_rules *rules)
 	yr_compiler_destroy(rules->compiler);
 	rules->compiler = NULL;
 	rules->rules = yr_rules;
+	for (size_t k = 0; k < rules->n_pf; k++)
+		rules->pf_ptr[k] = rules->pf[k];
 	size_t n = 0;
 	YR_RULE *rule;
 	yr_rules_foreach(yr_rules, rule)
 		n++;
 	rules->count = n;
 	return PS_OK;
+}
+
+size_t ps_rules_prefilter(const ps_rules *rules, const char *const **lits)
+{
+	*lits = NULL;
+	if (!rules || !rules->rules || !rules->pf_all || !rules->n_pf)
+		return 0;
+	*lits = rules->pf_ptr;
+	return rules->n_pf;
 }
 
 size_t ps_rules_count(const ps_rules *rules)

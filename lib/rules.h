@@ -18,4 +18,9 @@
 int ps_rules_scan(const ps_rules *rules, const uint8_t *data, size_t len, const char *path,
                   unsigned timeout, ps_findings *fs);
 
+/* The prefilter: when every rule file declared "// pesleuth-prefilter: "lit" ..." lines, the
+ * union of their literals (lower case, printable ASCII), and no rule can match a file in
+ * which none of them occurs, case-insensitively, ASCII or UTF-16LE, inside a printable run
+ * of at least PS_STR_MIN_LEN characters. Returns how many (0: no prefilter, scan every file). */
+size_t ps_rules_prefilter(const ps_rules *rules, const char *const **lits);
 #endif

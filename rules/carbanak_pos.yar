@@ -51,6 +51,14 @@
  * fixture Carbanak_Anunak_High_Alloc_Unpacker: MZ "\x68\x00\x00\xf9\x7f" "VirtualAlloc" ":Zone.Identifier" "SeDebugPrivilege" "SeBackupPrivilege" "SeRestorePrivilege"
  */
 
+// Prefilter (pesleuth runs this file's rules only on files with one of these literals in a
+// printable ASCII or UTF-16LE run, case-insensitively; every rule below needs one of them:
+// NSB paths, mimikatz, vnc.plug, the netsvc command line, the C&C addresses, the Run key,
+// Zone.Identifier, SeRestorePrivilege). Keep it in step with the conditions.
+// pesleuth-prefilter: "nsb.pos.client.log" "nsb\\coalition\\logs" "mimikatz" "vnc.plug" "svchost.exe -k netsvc"
+// pesleuth-prefilter: "83.166.234.250" "83.166.234.237" "5.61.38.52"
+// pesleuth-prefilter: "policies\\explorer\\run" ":zone.identifier" "serestoreprivilege"
+
 rule Carbanak_POS_NSB_Log_Targeting
 {
     meta:

@@ -16,7 +16,7 @@
  *    patterns: the first is judged by pesleuth's signature checks, the second has no string.)
  *
  * Every rule requires the "~DQ" name prefix written as the start of a file name (after a path
- * separator or at the start of a NUL-terminated string, followed by 1 to 16 name characters
+ * separator or at the start of a NUL-terminated string, followed by 3 to 16 name characters
  * and the terminator), ASCII or UTF-16LE, inside a PE file, plus the facts its name says. A bare
  * three-byte "~DQ" is not used: it occurs by chance in compressed data.
  *
@@ -30,6 +30,10 @@
  * fixture Duqu_Infostealer_Keylogger: MZ "%TEMP%\\~DQ%04x.tmp" "GetAsyncKeyState" "MapVirtualKeyA" "GetComputerNameA" "GetVersionExA" "NetServerEnum"
  */
 
+// Prefilter (pesleuth runs this file's rules only on files with this literal in a printable
+// ASCII or UTF-16LE run; every rule needs "~DQ" plus at least three name characters).
+// pesleuth-prefilter: "~DQ"
+
 rule Duqu_DQ_Prefixed_Files
 {
     meta:
@@ -41,10 +45,10 @@ rule Duqu_DQ_Prefixed_Files
         date = "2026-11-22"
 
     strings:
-        // "~DQ" starting a file name: after \ or / or at the start of a string, then 1 to
+        // "~DQ" starting a file name: after \ or / or at the start of a string, then 3 to
         // 16 name characters (a printf format included) and the terminating NUL.
-        $dq_a = /[\x00\\\/]~DQ[0-9A-Za-z_%.\-]{1,16}\x00/
-        $dq_w = /(\x00\x00|\\\x00|\/\x00)~\x00D\x00Q\x00([0-9A-Za-z_%.\-]\x00){1,16}\x00\x00/
+        $dq_a = /[\x00\\\/]~DQ[0-9A-Za-z_%.\-]{3,16}\x00/
+        $dq_w = /(\x00\x00|\\\x00|\/\x00)~\x00D\x00Q\x00([0-9A-Za-z_%.\-]\x00){3,16}\x00\x00/
         $create_a = "CreateFileA"
         $create_w = "CreateFileW"
 
@@ -63,8 +67,8 @@ rule Duqu_JPEG_Disguised_CnC
         date = "2026-11-22"
 
     strings:
-        $dq_a = /[\x00\\\/]~DQ[0-9A-Za-z_%.\-]{1,16}\x00/
-        $dq_w = /(\x00\x00|\\\x00|\/\x00)~\x00D\x00Q\x00([0-9A-Za-z_%.\-]\x00){1,16}\x00\x00/
+        $dq_a = /[\x00\\\/]~DQ[0-9A-Za-z_%.\-]{3,16}\x00/
+        $dq_w = /(\x00\x00|\\\x00|\/\x00)~\x00D\x00Q\x00([0-9A-Za-z_%.\-]\x00){3,16}\x00\x00/
         // a JPEG image (JFIF or Exif) carried inside the executable: the dummy picture
         $jfif = { FF D8 FF E0 ?? ?? 4A 46 49 46 00 }
         $exif = { FF D8 FF E1 ?? ?? 45 78 69 66 00 }
@@ -94,8 +98,8 @@ rule Duqu_Infostealer_Keylogger
         date = "2026-11-22"
 
     strings:
-        $dq_a = /[\x00\\\/]~DQ[0-9A-Za-z_%.\-]{1,16}\x00/
-        $dq_w = /(\x00\x00|\\\x00|\/\x00)~\x00D\x00Q\x00([0-9A-Za-z_%.\-]\x00){1,16}\x00\x00/
+        $dq_a = /[\x00\\\/]~DQ[0-9A-Za-z_%.\-]{3,16}\x00/
+        $dq_w = /(\x00\x00|\\\x00|\/\x00)~\x00D\x00Q\x00([0-9A-Za-z_%.\-]\x00){3,16}\x00\x00/
         $key1 = "GetAsyncKeyState"
         $key2 = "GetKeyboardState"
         $key3 = "SetWindowsHookEx"

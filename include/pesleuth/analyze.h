@@ -29,6 +29,9 @@ typedef struct ps_options {
 	const ps_iocs *iocs;    /* borrowed; NULL: no IOC feeds (intel.h) */
 	const ps_rules *rules;  /* borrowed; NULL: no YARA rules (intel.h) */
 	unsigned rules_timeout; /* seconds of YARA scanning per file; 0: PS_RULES_TIMEOUT_DEFAULT */
+	unsigned time_budget_ms; /* per file, for what goes beyond hashing and the model (string,
+	                            XOR and YARA scanning): past it they stop, and the report says
+	                            so (PE-LIMIT-REACHED); 0: PS_TIME_BUDGET_DEFAULT_MS */
 } ps_options;
 
 /* Sets the defaults (all hashes). */

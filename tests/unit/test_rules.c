@@ -20,6 +20,7 @@
 #include "findings.h"
 #include "limits.h"
 #include "pesleuth/error.h"
+#include "pesleuth/analyze.h"
 #include "pesleuth/intel.h"
 #include "rules.h"
 
@@ -633,8 +634,151 @@ static void shipped_pack(void **state)
 		assert_int_equal(rep.fs.n, 0);
 		ps_arena_release(&rep.arena);
 		free(zeros);
+
+		/* through the whole analysis, with the pack's prefilter deciding whether YARA runs */
+		ps_options opt;
+		ps_options_init(&opt);
+		opt.rules = r;
+		ps_report *rp = NULL;
+		assert_int_equal(ps_analyze_buffer(&rp, fx[i].data, fx[i].len, "/evidence/sample.bin", &opt), PS_OK);
+		size_t k = 0;
+		while (k < rp->n_findings &&
+		       !(strcmp(rp->findings[k].id, "RULE-MATCH") == 0 &&
+		         strstr(rp->findings[k].title, fx[i].rule) != NULL))
+			k++;
+		if (k == rp->n_findings)
+			print_error("the prefilter hides the fixture of %s\n", fx[i].rule);
+		assert_true(k < rp->n_findings);
+		ps_report_free(rp);
 	}
+	/* the shipped pack declares its prefilter, so YARA skips files without its literals */
+	const char *const *lits = NULL;
+	assert_true(ps_rules_prefilter(r, &lits) >= 2);
+	assert_non_null(lits);
 	ps_rules_free(r);
+}
+
+/* The per-file time budget stops the scanners beyond hashing, and says so. */
+static void time_budget(void **state)
+{
+	(void)state;
+	ps_rules *r = compile("tb.yar", "rule Always { condition: true }\n");
+	ps_options opt;
+	ps_options_init(&opt);
+	opt.rules = r;
+	const size_t len = 64u << 20;
+	uint8_t *buf = malloc(len);
+	assert_non_null(buf);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)("http://a.example.com/ "[i % 22]); /* strings everywhere */
+	opt.time_budget_ms = 1;
+	ps_report *rp = NULL;
+	assert_int_equal(ps_analyze_buffer(&rp, buf, len, "big", &opt), PS_OK);
+	bool limit = false, rule = false;
+	for (size_t i = 0; i < rp->n_findings; i++) {
+		limit |= !strcmp(rp->findings[i].id, "PE-LIMIT-REACHED") && strstr(rp->findings[i].title, "time budget");
+		rule |= !strcmp(rp->findings[i].id, "RULE-MATCH");
+	}
+	assert_true(limit);
+	assert_false(rule);
+	assert_true(rp->hashes.computed & PS_HASH_SHA256); /* hashing is never cut */
+	ps_report_free(rp);
+	/* the default budget: everything runs */
+	opt.time_budget_ms = 0;
+	rp = NULL;
+	assert_int_equal(ps_analyze_buffer(&rp, buf, 1u << 20, "small", &opt), PS_OK);
+	rule = false;
+	for (size_t i = 0; i < rp->n_findings; i++)
+		rule |= !strcmp(rp->findings[i].id, "RULE-MATCH");
+	assert_true(rule);
+	ps_report_free(rp);
+	free(buf);
+	ps_rules_free(r);
+}
+
+static void prefilter_declarations(void **state)
+{
+	(void)state;
+	const char *const *lits = NULL;
+	/* two files, both declaring: the union, lower-cased, duplicates once */
+	ps_rules *r = NULL;
+	diag_log d = {0};
+	assert_int_equal(ps_rules_new(&r), PS_OK);
+	assert_int_equal(ps_rules_add_file(r, write_rules("a.yar", "// pesleuth-prefilter: \"Alpha\" \"be\\\\ta\"\n"
+	                                                         "rule A { strings: $a = \"alpha\" nocase condition: $a }\n"),
+	                                   diag_cb, &d),
+	                 PS_OK);
+	assert_int_equal(ps_rules_add_file(r, write_rules("b.yar", "  //pesleuth-prefilter: \"alpha\" \"\\x7eDQ\"\n"
+	                                                         "rule B { strings: $a = \"~DQ123\" wide condition: $a }\n"),
+	                                   diag_cb, &d),
+	                 PS_OK);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(ps_rules_finish(r), PS_OK);
+	assert_int_equal(ps_rules_prefilter(r, &lits), 3);
+	assert_string_equal(lits[0], "alpha");
+	assert_string_equal(lits[1], "be\\ta");
+	assert_string_equal(lits[2], "~dq");
+	/* analysis: YARA runs when a literal is in a string run (any case, UTF-16LE too) */
+	ps_options opt;
+	ps_options_init(&opt);
+	opt.rules = r;
+	static const uint8_t wide[] = "MZ\0\0~\0D\0Q\0001\0002\0003\0\0\0";
+	ps_report *rp = NULL;
+	assert_int_equal(ps_analyze_buffer(&rp, wide, sizeof(wide), "x", &opt), PS_OK);
+	assert_int_equal(rp->n_findings >= 1, 1);
+	ps_report_free(rp);
+	ps_rules_free(r);
+
+	/* the contract seen from outside: a rule true for every file runs only when a literal is there */
+	r = NULL;
+	assert_int_equal(ps_rules_new(&r), PS_OK);
+	assert_int_equal(ps_rules_add_file(r, write_rules("f.yar", "// pesleuth-prefilter: \"needle\"\nrule F { condition: true }\n"),
+	                                   diag_cb, &d),
+	                 PS_OK);
+	assert_int_equal(ps_rules_finish(r), PS_OK);
+	opt.rules = r;
+	static const uint8_t with[] = "....a NEEDLE here....", without[] = "....a needl here....";
+	rp = NULL;
+	assert_int_equal(ps_analyze_buffer(&rp, with, sizeof(with), "x", &opt), PS_OK);
+	assert_true(rp->n_findings == 1 && !strcmp(rp->findings[0].id, "RULE-MATCH"));
+	ps_report_free(rp);
+	rp = NULL;
+	assert_int_equal(ps_analyze_buffer(&rp, without, sizeof(without), "x", &opt), PS_OK);
+	assert_int_equal(rp->n_findings, 0);
+	ps_report_free(rp);
+	ps_rules_free(r);
+
+	/* one file without a declaration: no prefilter, every file is scanned */
+	r = NULL;
+	assert_int_equal(ps_rules_new(&r), PS_OK);
+	assert_int_equal(ps_rules_add_file(r, write_rules("c.yar", "// pesleuth-prefilter: \"alpha\"\nrule C { condition: false }\n"),
+	                                   diag_cb, &d),
+	                 PS_OK);
+	assert_int_equal(ps_rules_add_file(r, write_rules("d.yar", "rule D { condition: filesize > 0 }\n"), diag_cb, &d), PS_OK);
+	assert_int_equal(ps_rules_finish(r), PS_OK);
+	assert_int_equal(ps_rules_prefilter(r, &lits), 0);
+	ps_rules_free(r);
+
+	/* malformed declarations are errors with their line */
+	static const char *bad[] = {
+		"// pesleuth-prefilter: alpha\n",               /* not quoted */
+		"// pesleuth-prefilter: \"ab\"\n",             /* too short */
+		"// pesleuth-prefilter: \"a\\x01bc\"\n",       /* not printable */
+		"// pesleuth-prefilter: \"abc\n",              /* unterminated */
+		"\n// pesleuth-prefilter:\n",                  /* empty */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = NULL;
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(ps_rules_new(&r), PS_OK);
+		char text[256];
+		snprintf(text, sizeof(text), "%srule E { condition: true }\n", bad[i]);
+		assert_int_equal(ps_rules_add_file(r, write_rules("e.yar", text), diag_cb, &d), PS_EINVAL);
+		assert_int_equal(d.n, 1);
+		assert_int_equal(d.line, i == 4 ? 2u : 1u);
+		assert_non_null(strstr(d.why, "pesleuth-prefilter"));
+		ps_rules_free(r);
+	}
 }
 
 int main(void)
@@ -650,6 +794,8 @@ int main(void)
 		cmocka_unit_test(string_match_cap),
 		cmocka_unit_test(shared_between_threads),
 		cmocka_unit_test(shipped_pack),
+		cmocka_unit_test(prefilter_declarations),
+		cmocka_unit_test(time_budget),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, cleanup_dir);
 }
