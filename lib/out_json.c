@@ -4,7 +4,14 @@
  * refuses anything else); jansson does the escaping. Hex is lowercase, times are ISO 8601
  * UTC with Z, absent values are null and keys are never omitted. Unsigned 64-bit values
  * above 2^63-1 (only hostile headers have them) are written as decimal strings, since a
- * JSON consumer's integer is signed 64-bit (Elasticsearch "long").
+ * JSON consumer's integer is signed 64-bit (Elasticsearch "long"); docs/ECS.md maps the
+ * fields that can hold them (image base, TLS addresses) as "unsigned_long", which takes both.
+ *
+ * Every document also carries the ECS fields a SIEM needs to file it (@timestamp: when it
+ * was rendered, ecs.version, event.*; file.path and file.name in reports), and a field path
+ * never changes its JSON type from one document to another (null aside), so that
+ * Elasticsearch/OpenSearch dynamic mapping cannot reject a document; findings[].evidence is
+ * free-form per finding ID and is mapped "flattened" (docs/ECS.md, tests/ecs.sh).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -98,13 +105,19 @@ static json_t *j_hex(const uint8_t *p, size_t n)
 	return json_string(ps_hex(buf, p, n));
 }
 
+/* ISO 8601 UTC with Z and always a four-digit year: strftime's %Y does not pad the years
+ * before 1000 that an X.509 GeneralizedTime can hold, and "1-01-01T00:00:00Z" is neither
+ * ISO 8601 nor a date Elasticsearch accepts (the document would be rejected). Times outside
+ * the years 0000-9999 (never from a certificate or a PE header) are null. */
 static json_t *j_time(int64_t t)
 {
-	char buf[40];
+	char buf[64];
 	time_t tt = (time_t)t;
 	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if ((int64_t)tt != t || !gmtime_r(&tt, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
 		return json_null();
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	return json_string(buf);
 }
 
@@ -270,9 +283,17 @@ static json_t *resources_json(jb *b, const ps_pe *pe, unsigned flags)
 		json_t *jr = chk(b, json_object());
 		if (!jr)
 			break;
+		/* type and name are always strings (an ID in decimal, a known type by its RT_ name),
+		 * type_id and name_id the IDs (null for a named entry): a key that is a string in
+		 * one document and an integer in another cannot be indexed. */
 		const char *tn = ps_resource_type_name(r->type_id);
-		set(b, jr, "type", r->type_name ? j_utf8(r->type_name) : (tn ? json_string(tn) : j_u64(r->type_id)));
-		set(b, jr, "name", r->name ? j_utf8(r->name) : j_u64(r->name_id));
+		char idbuf[16];
+		snprintf(idbuf, sizeof(idbuf), "%" PRIu32, r->type_id);
+		set(b, jr, "type", r->type_name ? j_utf8(r->type_name) : json_string(tn ? tn : idbuf));
+		set(b, jr, "type_id", r->type_name ? json_null() : j_u64(r->type_id));
+		snprintf(idbuf, sizeof(idbuf), "%" PRIu32, r->name_id);
+		set(b, jr, "name", r->name ? j_utf8(r->name) : json_string(idbuf));
+		set(b, jr, "name_id", r->name ? json_null() : j_u64(r->name_id));
 		set(b, jr, "language", j_u64(r->lang));
 		set(b, jr, "rva", j_u64(r->data_rva));
 		set(b, jr, "size", j_u64(r->size));
@@ -721,6 +742,51 @@ static const char *format_name(ps_format f)
 	}
 }
 
+/* ECS: the version of the schema the field names follow. */
+#define PS_ECS_VERSION "8.11.0"
+
+/* The last component of a path (ECS file.name). */
+static json_t *j_basename(const char *path)
+{
+	if (!path)
+		return json_null();
+	const char *slash = strrchr(path, '/');
+	return j_raw(slash ? slash + 1 : path);
+}
+
+static json_t *j_strings1(const char *s)
+{
+	json_t *a = json_array();
+	if (a && json_array_append_new(a, json_string(s)) != 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* @timestamp, ecs.version and event.*: what makes each line an ECS event that
+ * Elasticsearch, OpenSearch and Kibana file by time. A report is event.kind "alert" when
+ * its verdict is high or critical (a detection, as an EDR or IDS would report it), otherwise
+ * "event"; event.outcome says whether the file could be analyzed. */
+static void ecs_event(jb *b, json_t *root, const char *kind, const char *outcome)
+{
+	set(b, root, "@timestamp", j_time((int64_t)time(NULL)));
+	json_t *ecs = chk(b, json_object());
+	if (ecs)
+		set(b, ecs, "version", json_string(PS_ECS_VERSION));
+	set(b, root, "ecs", ecs);
+	json_t *ev = chk(b, json_object());
+	if (ev) {
+		set(b, ev, "kind", json_string(kind));
+		set(b, ev, "category", j_strings1("file"));
+		set(b, ev, "type", j_strings1("info"));
+		set(b, ev, "module", json_string("pesleuth"));
+		set(b, ev, "dataset", json_string("pesleuth.file"));
+		set(b, ev, "outcome", json_string(outcome));
+	}
+	set(b, root, "event", ev);
+}
+
 static int dump(char **out, json_t *root, unsigned flags, jb *b)
 {
 	*out = NULL;
@@ -742,6 +808,8 @@ int ps_report_json(char **out, const ps_report *r, unsigned flags)
 		set(&b, root, "path", r->path ? j_raw(r->path) : json_null());
 		json_t *file = chk(&b, json_object());
 		if (file) {
+			set(&b, file, "path", j_raw(r->path));
+			set(&b, file, "name", j_basename(r->path));
 			set(&b, file, "size", j_u64(r->size));
 			set(&b, file, "hash", hashes_json(&b, &r->hashes));
 			set(&b, file, "type", json_string(format_name(r->format)));
@@ -768,6 +836,7 @@ int ps_report_json(char **out, const ps_report *r, unsigned flags)
 			push(&b, fa, finding_json(&b, &r->findings[i]));
 		set(&b, root, "findings", fa);
 		set(&b, root, "verdict", json_string(ps_report_verdict(r)));
+		ecs_event(&b, root, r->worst >= PS_SEV_HIGH ? "alert" : "event", "success");
 	}
 	return dump(out, root, flags, &b);
 }
@@ -784,6 +853,8 @@ int ps_error_json(char **out, const char *path, int err, int errno_value)
 			set(&b, e, "message", json_string(errno_value ? strerror(errno_value) : ps_strerror(err)));
 		}
 		set(&b, root, "error", e);
+		/* no "file" object: consumers tell a report from an error record by it */
+		ecs_event(&b, root, "event", "failure");
 	}
 	return dump(out, root, 0, &b);
 }

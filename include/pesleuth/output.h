@@ -37,6 +37,28 @@ int ps_report_text(FILE *f, const ps_report *r);
  * \xNN, backslash as \\. len is the byte length of s. */
 void ps_fputs_escaped(FILE *f, const char *s, size_t len);
 
+/* CSV for spreadsheets (like `sigcheck -c`), one row per file. RFC 4180: comma-separated,
+ * every line (header included) ends with CRLF, a cell is quoted when it holds a comma, a
+ * double quote, CR or LF, and quotes inside are doubled. Always valid UTF-8 without NUL:
+ * invalid bytes, and the control and invisible characters the text output escapes (except
+ * TAB, CR, LF), become U+FFFD. A cell starting with = + - @ TAB or CR (a spreadsheet would
+ * run it as a formula: OWASP "CSV Injection") or with an apostrophe gets a leading
+ * apostrophe; removing one leading apostrophe restores the value. Absent values are empty.
+ *
+ * Columns: path, verdict, findings (count), finding_ids (unique, report order,
+ * space-separated), verified ("Signed" when the primary signature is trusted, else
+ * file.code_signature.status: "NotSigned", "Malformed", "HashMismatch", ...), signing_date
+ * (trusted signing time), publisher (signer subject CN), issuer (signer issuer DN, RFC 2253),
+ * cert_sha1 (signer thumbprint), company, description, product, product_version,
+ * file_version, original_file_name (version strings), machine ("x64", ...), subsystem
+ * ("windows_gui", ...), compile_time, imphash, rich_hash, md5, sha1, sha256, size.
+ * Times are ISO 8601 UTC with Z, hex is lowercase.
+ *
+ * Both return a NUL-terminated line (with its CRLF) in *out, which the caller frees with
+ * free(); PS_ENOMEM (and *out NULL) when memory runs out. */
+int ps_report_csv_header(char **out);
+int ps_report_csv(char **out, const ps_report *r);
+
 #ifdef __cplusplus
 }
 #endif
