@@ -9,32 +9,18 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "pesleuth.h"
+#include <unistd.h>
 
-#define EXIT_RAN 0
-#define EXIT_UNTRUSTED 1
-#define EXIT_USAGE 2
-
-#define MAX_WALK_DEPTH 256
-
-typedef struct cli {
-	const char *cmd;
-	int json, jsonl;
-	ps_options opt;
-	ps_trust *trust;
-	int had_error;
-	int untrusted; /* verify: some file is not signed by a trusted signature */
-	ps_iocs *iocs;
-	ps_rules *rules;
-	int fail_on;   /* --fail-on: a severity (ps_severity), or -1 */
-	int failed_on; /* some file had a finding at fail_on or above */
-} cli;
+#include "cli.h"
 
 static void usage(FILE *f)
 {
 	fputs("usage: pesleuth show [--json] [OPTIONS] FILE...\n"
 	      "       pesleuth verify [--json] [OPTIONS] FILE...\n"
-	      "       pesleuth scan [--jsonl] [OPTIONS] PATH...\n"
+	      "       pesleuth scan [--jsonl|--csv] [OPTIONS] [SCAN OPTIONS] PATH...\n"
+	      "       pesleuth certs --db DB [--jsonl] [OPTIONS]\n"
+	      "       pesleuth pivot --db DB KEY:VALUE\n"
+	      "       pesleuth rejudge --db DB [--jsonl] [OPTIONS]\n"
 	      "       pesleuth version\n"
 	      "\n"
 	      "  show             the whole story of each file, for a human (or --json: one object)\n"
@@ -42,6 +28,14 @@ static void usage(FILE *f)
 	      "                   one line per file; exit 0 when all are trusted, 1 when some are not\n"
 	      "  scan             files and directories, recursively (symbolic links inside directories\n"
 	      "                   are not followed); one line per file, or --jsonl: one JSON object per line\n"
+	      "                   (ECS field names), or --csv: one spreadsheet row per file\n"
+	      "  certs            every certificate in the database: files it signed, first and last\n"
+	      "                   trusted signing time, revocation under the trust options given\n"
+	      "  pivot            the files of the database matching cert:THUMBPRINT, signer:TEXT,\n"
+	      "                   email:ADDRESS, imphash:HEX, rich:HEX, sha256:HEX or string:TEXT\n"
+	      "  rejudge          judge every file of the database again under the trust options, IOC\n"
+	      "                   feeds and time given now, without reading the files; print the files\n"
+	      "                   whose verdict or findings changed (YARA rules are not run again)\n"
 	      "  --ca-file PEM    trust the certificates of a PEM bundle (repeatable); without it, the\n"
 	      "                   system CA bundle is the trust store\n"
 	      "  --hashes LIST    file hashes to compute: md5,sha1,sha256 (default: all)\n"
@@ -64,6 +58,22 @@ static void usage(FILE *f)
 	      "  --fail-on SEVERITY\n"
 	      "                   exit 1 when some file has a finding at info, low, medium, high or\n"
 	      "                   critical or above (for pipelines)\n"
+	      "  --time-budget SECONDS\n"
+	      "                   per file, for string, XOR and rule scanning (default 60); past it\n"
+	      "                   they stop and PE-LIMIT-REACHED says so; hashes are always complete\n"
+	      "  --threads N      worker threads (default: the number of cores)\n"
+	      "  --no-progress    no progress line on stderr (drawn only when stderr is a terminal)\n"
+	      "\n"
+	      "SCAN OPTIONS:\n"
+	      "  --db FILE        record facts and judgements in a SQLite corpus database; files it\n"
+	      "                   holds unchanged (path, size, mtime, inode) are skipped\n"
+	      "  --rescan         analyze unchanged files again\n"
+	      "  --exclude GLOB   skip matching files and directories (a glob with '/' matches the\n"
+	      "                   whole path, otherwise the name; repeatable)\n"
+	      "  --max-size SIZE  skip larger files (bytes, or with K, M, G)\n"
+	      "  --follow-symlinks\n"
+	      "                   follow symbolic links inside directories (each directory once)\n"
+	      "  --from FILE      also scan the paths listed in FILE, one per line (- for stdin)\n"
 	      "\n"
 	      "Exit status: 0 the command ran (verify: every file trusted); 1 verify: some file is not\n"
 	      "trusted, or --fail-on matched; 2 usage error, or a file could not be read.\n",
@@ -93,190 +103,6 @@ static int parse_hashes(const char *s, unsigned *out)
 		return -1;
 	*out = h;
 	return 0;
-}
-
-static void report_error(cli *c, const char *path, int rc, int err)
-{
-	c->had_error = 1;
-	if (c->jsonl || c->json) {
-		char *s = NULL;
-		if (ps_error_json(&s, path, rc, err) == PS_OK) {
-			puts(s);
-			free(s);
-		}
-	}
-	fputs("pesleuth: ", stderr);
-	ps_fputs_escaped(stderr, path, strlen(path));
-	fprintf(stderr, ": %s\n", err ? strerror(err) : ps_strerror(rc));
-}
-
-static void print_hex(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", p[i]);
-}
-
-static void scan_line(const ps_report *r)
-{
-	printf("%-8s ", ps_report_verdict(r));
-	if (r->pe)
-		printf("%-6s %-6s ", r->format_detail, ps_machine_name(r->pe->coff.machine));
-	else
-		printf("%-13s ", r->format == PS_FORMAT_MZ ? "MZ" : "-");
-	if (r->hashes.computed & PS_HASH_SHA256)
-		print_hex(r->hashes.sha256, 32);
-	else if (r->hashes.computed & PS_HASH_SHA1)
-		print_hex(r->hashes.sha1, 20);
-	else if (r->hashes.computed & PS_HASH_MD5)
-		print_hex(r->hashes.md5, 16);
-	printf(" %3zu ", r->n_findings);
-	ps_fputs_escaped(stdout, r->path, strlen(r->path));
-	putchar('\n');
-}
-
-/* verify: every signature must be trusted (signtool /pa /all) */
-static int all_trusted(const ps_report *r)
-{
-	if (!r->pe || !r->pe->n_signatures)
-		return 0;
-	for (size_t i = 0; i < r->pe->n_signatures; i++)
-		if (!r->pe->signatures[i].trusted)
-			return 0;
-	return 1;
-}
-
-static void verify_line(const ps_report *r)
-{
-	const ps_pe *pe = r->pe;
-	const char *status = pe && pe->signature_status ? pe->signature_status : "NotSigned";
-	if (pe && pe->primary && pe->primary->trusted && !all_trusted(r))
-		status = "SomeNotTrusted";
-	printf("%-14s ", all_trusted(r) ? "Valid" : status);
-	ps_fputs_escaped(stdout, r->path, strlen(r->path));
-	putchar('\n');
-	for (size_t i = 0; pe && i < pe->n_signatures; i++) {
-		const ps_signature *s = &pe->signatures[i];
-		printf("  %*s#%u %-8s %-12s ", 2 * (int)s->depth, "", s->index, s->digest_algorithm ? s->digest_algorithm : "?",
-		       s->status ? s->status : "?");
-		if (s->signer)
-			ps_fputs_escaped(stdout, s->signer->subject_cn, strlen(s->signer->subject_cn));
-		else
-			fputs("(no signer certificate)", stdout);
-		if (s->signing_time != PS_TIME_NONE) {
-			char buf[40];
-			time_t t = (time_t)s->signing_time;
-			struct tm tm;
-			if (gmtime_r(&t, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
-				printf("  timestamp %s", buf);
-		}
-		putchar('\n');
-	}
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const ps_finding *f = &r->findings[i];
-		if (strncmp(f->id, "SIG-", 4) && strncmp(f->id, "CERT-", 5) && strncmp(f->id, "TS-", 3))
-			continue;
-		if (f->severity == PS_SEV_INFO)
-			continue;
-		printf("  [%s] %s  ", ps_severity_name(f->severity), f->id);
-		ps_fputs_escaped(stdout, f->title, strlen(f->title));
-		putchar('\n');
-	}
-}
-
-static void analyze_one(cli *c, const char *path)
-{
-	ps_report *r = NULL;
-	errno = 0;
-	int rc = ps_analyze_path(&r, path, &c->opt);
-	if (rc != PS_OK) {
-		report_error(c, path, rc, rc == PS_EIO ? errno : 0);
-		return;
-	}
-	if (c->json || c->jsonl) {
-		char *s = NULL;
-		unsigned flags = PS_JSON_DETAIL | (c->json ? PS_JSON_PRETTY : 0);
-		if (ps_report_json(&s, r, flags) == PS_OK) {
-			puts(s);
-			free(s);
-		} else {
-			report_error(c, path, PS_ENOMEM, 0);
-		}
-	} else if (!strcmp(c->cmd, "show")) {
-		ps_report_text(stdout, r);
-	} else if (!strcmp(c->cmd, "verify")) {
-		verify_line(r);
-	} else {
-		scan_line(r);
-	}
-	if (!strcmp(c->cmd, "verify") && !all_trusted(r))
-		c->untrusted = 1;
-	if (c->fail_on >= 0 && r->n_findings && (int)r->worst >= c->fail_on)
-		c->failed_on = 1;
-	ps_report_free(r);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void walk(cli *c, const char *path, unsigned depth, int top)
-{
-	struct stat st;
-	int rc = top ? stat(path, &st) : lstat(path, &st);
-	if (rc != 0) {
-		report_error(c, path, PS_EIO, errno);
-		return;
-	}
-	if (S_ISLNK(st.st_mode))
-		return; /* not followed inside directories */
-	if (!S_ISDIR(st.st_mode)) {
-		if (S_ISREG(st.st_mode))
-			analyze_one(c, path);
-		else if (top)
-			report_error(c, path, PS_ENOTFILE, 0);
-		return;
-	}
-	if (depth >= MAX_WALK_DEPTH) {
-		report_error(c, path, PS_EINVAL, ELOOP);
-		return;
-	}
-	DIR *d = opendir(path);
-	if (!d) {
-		report_error(c, path, PS_EIO, errno);
-		return;
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **nn = realloc(names, cap * sizeof(*nn));
-			if (!nn)
-				break;
-			names = nn;
-		}
-		if (!(names[n] = strdup(e->d_name)))
-			break;
-		n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str); /* deterministic order */
-	size_t plen = strlen(path);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = plen + 1 + strlen(names[i]) + 1;
-		char *child = malloc(len);
-		if (child) {
-			snprintf(child, len, "%s%s%s", path, (plen && path[plen - 1] == '/') ? "" : "/", names[i]);
-			walk(c, child, depth + 1, 0);
-			free(child);
-		}
-		free(names[i]);
-	}
-	free(names);
 }
 
 /* A malformed blocklist line: FILE:LINE: why, on stderr, and the line is skipped. */
@@ -369,6 +195,29 @@ static int load_defaults(cli *c)
 	return 0;
 }
 
+/* A size: digits, optionally followed by K, M or G (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *s == '-' || errno || end == s)
+		return -1;
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v == 0 || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct {
@@ -376,7 +225,7 @@ int main(int argc, char **argv)
 		const char *arg;
 	} deferred[MAX_DEFERRED];
 	int deferred_n = 0;
-	int no_default_rules = 0;
+	int no_default_rules = 0, no_progress = 0;
 	cli c;
 	memset(&c, 0, sizeof(c));
 	c.fail_on = -1;
@@ -394,7 +243,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_RAN;
 	}
-	if (strcmp(c.cmd, "show") && strcmp(c.cmd, "scan") && strcmp(c.cmd, "verify")) {
+	if (strcmp(c.cmd, "show") && strcmp(c.cmd, "scan") && strcmp(c.cmd, "verify") && strcmp(c.cmd, "certs") &&
+	    strcmp(c.cmd, "pivot") && strcmp(c.cmd, "rejudge")) {
 		fprintf(stderr, "pesleuth: unknown command '%s'\n", c.cmd);
 		usage(stderr);
 		return EXIT_USAGE;
@@ -413,6 +263,16 @@ int main(int argc, char **argv)
 		{"no-default-rules", no_argument, NULL, 'N'},
 		{"rules-timeout", required_argument, NULL, 'T'},
 		{"fail-on", required_argument, NULL, 'F'},
+		{"csv", no_argument, NULL, 'c'},
+		{"time-budget", required_argument, NULL, 'b'},
+		{"threads", required_argument, NULL, 't'},
+		{"no-progress", no_argument, NULL, 'q'},
+		{"db", required_argument, NULL, 'D'},
+		{"rescan", no_argument, NULL, 'r'},
+		{"exclude", required_argument, NULL, 'x'},
+		{"max-size", required_argument, NULL, 'm'},
+		{"follow-symlinks", no_argument, NULL, 'L'},
+		{"from", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -472,11 +332,56 @@ int main(int argc, char **argv)
 			deferred[deferred_n].opt = ch;
 			deferred[deferred_n++].arg = optarg;
 			break;
+		case 'c': c.csv = 1; break;
+		case 'b': {
+			char *end = NULL;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v == 0 || v > 86400) {
+				fprintf(stderr, "pesleuth: --time-budget takes 1 to 86400 seconds\n");
+				return EXIT_USAGE;
+			}
+			c.opt.time_budget_ms = (unsigned)v * 1000u;
+			break;
+		}
+		case 't': {
+			char *end = NULL;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || v == 0 || v > CLI_MAX_THREADS) {
+				fprintf(stderr, "pesleuth: --threads takes 1 to %d\n", CLI_MAX_THREADS);
+				return EXIT_USAGE;
+			}
+			c.threads = (unsigned)v;
+			break;
+		}
+		case 'q': no_progress = 1; break;
+		case 'D': c.db_path = optarg; break;
+		case 'r': c.rescan = 1; break;
+		case 'x':
+			if (c.walk.n_excludes >= CLI_MAX_EXCLUDES) {
+				fprintf(stderr, "pesleuth: at most %d --exclude options\n", CLI_MAX_EXCLUDES);
+				return EXIT_USAGE;
+			}
+			c.excludes[c.walk.n_excludes++] = optarg;
+			break;
+		case 'm':
+			if (parse_size(optarg, &c.walk.max_size) != 0) {
+				fprintf(stderr, "pesleuth: --max-size takes a size in bytes, or with K, M or G\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'L': c.walk.follow_symlinks = 1; break;
+		case 'f': c.from = optarg; break;
 		case 'h': usage(stdout); return EXIT_RAN;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	c.walk.excludes = c.excludes;
+	if (!strcmp(c.cmd, "certs") || !strcmp(c.cmd, "pivot") || !strcmp(c.cmd, "rejudge")) {
+		if (!c.db_path) {
+			fprintf(stderr, "pesleuth: %s needs --db DB\n", c.cmd);
+			return EXIT_USAGE;
+		}
+	} else if (optind >= argc && !(c.from && !strcmp(c.cmd, "scan"))) {
 		fprintf(stderr, "pesleuth: %s needs at least one path\n", c.cmd);
 		ps_trust_free(c.trust);
 		return EXIT_USAGE;
@@ -535,7 +440,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (!no_default_rules && load_defaults(&c) != 0)
+	if (!no_default_rules && strcmp(c.cmd, "certs") && strcmp(c.cmd, "pivot") && load_defaults(&c) != 0)
 		goto usage_fail;
 	if (c.rules && ps_rules_finish(c.rules) != PS_OK) {
 		fprintf(stderr, "pesleuth: the YARA rules could not be compiled\n");
@@ -544,24 +449,53 @@ int main(int argc, char **argv)
 	c.opt.trust = c.trust;
 	c.opt.iocs = c.iocs;
 	c.opt.rules = c.rules;
-	if (!strcmp(c.cmd, "show") || !strcmp(c.cmd, "verify")) {
-		if (c.jsonl) /* compact, one object per line, wins over --json */
-			c.json = 0;
-		for (int i = optind; i < argc; i++)
-			analyze_one(&c, argv[i]);
+	if (c.db_path && c.opt.hashes && !(c.opt.hashes & PS_HASH_SHA256))
+		c.opt.hashes |= PS_HASH_SHA256; /* the database is keyed by SHA-256 */
+	if (!c.threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		c.threads = n < 1 ? 1 : n > CLI_MAX_THREADS ? CLI_MAX_THREADS : (unsigned)n;
+	}
+	c.progress = !no_progress && isatty(STDERR_FILENO);
+	int rc = 0;
+	if (!strcmp(c.cmd, "certs")) {
+		rc = cli_certs(&c);
+	} else if (!strcmp(c.cmd, "rejudge")) {
+		rc = cli_rejudge(&c);
+	} else if (!strcmp(c.cmd, "pivot")) {
+		if (optind + 1 != argc) {
+			fprintf(stderr, "pesleuth: pivot takes one KEY:VALUE\n");
+			rc = EXIT_USAGE;
+		} else {
+			rc = cli_pivot(&c, argv[optind]);
+		}
 	} else {
-		if (c.json) { /* scan prints one object per file: --json means --jsonl */
+		if (!strcmp(c.cmd, "show") || !strcmp(c.cmd, "verify")) {
+			if (c.jsonl) /* compact, one object per line, wins over --json */
+				c.json = 0;
+			c.csv = 0;
+		} else if (c.json) { /* scan prints one object per file: --json means --jsonl */
 			c.json = 0;
 			c.jsonl = 1;
 		}
-		for (int i = optind; i < argc; i++)
-			walk(&c, argv[i], 0, 1);
+		if (c.jsonl || c.json)
+			c.csv = 0;
+		if (c.csv) {
+			char *h = NULL;
+			if (ps_report_csv_header(&h) == PS_OK) {
+				fputs(h, stdout);
+				free(h);
+			}
+		}
+		if (cli_run(&c, argv + optind, argc - optind) != 0)
+			c.had_error = 1;
 	}
 	ps_trust_free(c.trust);
 	ps_iocs_free(c.iocs);
 	ps_rules_free(c.rules);
 	if (fflush(stdout) != 0)
 		return EXIT_USAGE;
+	if (rc)
+		return rc;
 	if (c.had_error)
 		return EXIT_USAGE;
 	return c.untrusted || c.failed_on ? EXIT_UNTRUSTED : EXIT_RAN;

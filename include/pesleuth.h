@@ -10,5 +10,7 @@
 #include "pesleuth/intel.h"
 #include "pesleuth/analyze.h"
 #include "pesleuth/output.h"
+#include "pesleuth/walk.h"
+#include "pesleuth/db.h"
 
 #endif

@@ -15,6 +15,7 @@
 #include "pass.h"
 #include "pe.h"
 #include "pesleuth/error.h"
+#include "report.h"
 #include "rules.h"
 #include "source.h"
 
@@ -124,6 +125,20 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		}
 		ps_authenticode_parse(&c, &sp);
 		ps_pe_overlay(&c);
+		/* the table's bytes are facts a later re-judgement parses again (rejudge.c) */
+		if (pe->has_certificate_table && pe->certificate_table_offset < len) {
+			uint64_t n = len - pe->certificate_table_offset;
+			if (n > pe->certificate_table_size)
+				n = pe->certificate_table_size;
+			if (n <= PS_MAX_KEPT_CERT_TABLE) {
+				uint8_t *copy = ps_arena_alloc(&ri->arena, (size_t)n ? (size_t)n : 1);
+				if (copy) {
+					memcpy(copy, data + pe->certificate_table_offset, (size_t)n);
+					pe->certificate_table_data = copy;
+					pe->certificate_table_data_len = (size_t)n;
+				}
+			}
+		}
 	}
 	rc = ps_traits_new(&traits, &c, is_pe, opt);
 	if (rc)
@@ -239,6 +254,30 @@ int ps_analyze_path(ps_report **out, const char *path, const ps_options *opt)
 	ps_source_close(&src);
 	errno = saved;
 	return rc;
+}
+
+ps_report *ps_report_alloc(ps_arena **arena, ps_findings **fs, ps_pe **pe)
+{
+	report_impl *ri = calloc(1, sizeof(*ri));
+	if (!ri)
+		return NULL;
+	ps_arena_init(&ri->arena, PS_MAX_REPORT_BYTES);
+	ps_findings_init(&ri->fs, &ri->arena);
+	*arena = &ri->arena;
+	*fs = &ri->fs;
+	*pe = &ri->pe;
+	return &ri->pub;
+}
+
+void ps_report_set_findings(ps_report *r)
+{
+	report_impl *ri = (report_impl *)r;
+	r->findings = ri->fs.v;
+	r->n_findings = ri->fs.n;
+	r->worst = PS_SEV_INFO;
+	for (size_t i = 0; i < r->n_findings; i++)
+		if (r->findings[i].severity > r->worst)
+			r->worst = r->findings[i].severity;
 }
 
 void ps_report_free(ps_report *r)

@@ -643,3 +643,28 @@ done:
 	ERR_clear_error();
 	return rc;
 }
+
+int ps_trust_cert_revocation(const ps_trust *t, const uint8_t *der, size_t der_len, const uint8_t *issuer_der,
+                             size_t issuer_len, int64_t at, ps_cert_revocation *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->state = PS_REV_UNKNOWN;
+	out->revocation_time = out->invalidity_date = PS_TIME_NONE;
+	out->reason = PS_REASON_NONE;
+	if (!der || !der_len)
+		return PS_EINVAL;
+	ps_cert cert = {.der = der, .der_len = der_len}, issuer = {.der = issuer_der, .der_len = issuer_len};
+	ps_arena a;
+	ps_arena_init(&a, 64 * 1024);
+	ps_crl_status st;
+	int rc = ps_crypto_crl_status(&st, &a, t, &cert, issuer_der && issuer_len ? &issuer : NULL, at);
+	if (rc == PS_OK) {
+		out->state = (int)st.state;
+		out->revocation_time = st.revocation_time;
+		out->reason = st.reason;
+		out->invalidity_date = st.invalidity_date;
+		out->why = st.state == PS_REV_UNKNOWN ? st.why : NULL;
+	}
+	ps_arena_release(&a);
+	return rc;
+}

@@ -106,6 +106,10 @@ static const char schema_sql[] =
 	" method TEXT, key INTEGER, wide INTEGER,"
 	" PRIMARY KEY (file_sha256, kind, offset, value)) WITHOUT ROWID;"
 	"CREATE INDEX strings_value ON strings(value);"
+	/* what a judgement reads, for re-judgement without the file (ps_report_judge_facts) */
+	"CREATE TABLE judge_facts ("
+	" file_sha256 TEXT PRIMARY KEY NOT NULL REFERENCES files(sha256),"
+	" facts TEXT NOT NULL);"
 	/* ------------------------------------------------------------ where files were seen */
 	"CREATE TABLE paths ("
 	" path TEXT PRIMARY KEY NOT NULL,"
@@ -156,7 +160,7 @@ static const char schema_sql[] =
 enum {
 	S_BEGIN, S_COMMIT, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_FILE_EXISTS, S_INS_FILE, S_FILL_HASHES, S_DEL_SECTIONS, S_DEL_SIGCERTS, S_DEL_TS, S_DEL_STRINGS,
-	S_DEL_SIGS, S_INS_SECTION, S_INS_CERT, S_INS_SIG, S_INS_SIGCERT, S_INS_TS,
+	S_DEL_SIGS, S_DEL_JFACTS, S_INS_JFACTS, S_EACH, S_EACH_STRINGS, S_INS_SECTION, S_INS_CERT, S_INS_SIG, S_INS_SIGCERT, S_INS_TS,
 	S_INS_STRING, S_UPSERT_PATH,
 	S_UPSERT_JUDGEMENT, S_DEL_FINDINGS, S_DEL_SIGJ, S_DEL_TSJ, S_DEL_REV, S_INS_FINDINGS,
 	S_INS_SIGJ, S_INS_TSJ, S_INS_REV,
@@ -210,6 +214,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DEL_TS] = "DELETE FROM timestamps WHERE file_sha256 = ?",
 	[S_DEL_STRINGS] = "DELETE FROM strings WHERE file_sha256 = ?",
 	[S_DEL_SIGS] = "DELETE FROM signatures WHERE file_sha256 = ?",
+	[S_DEL_JFACTS] = "DELETE FROM judge_facts WHERE file_sha256 = ?",
+	[S_INS_JFACTS] = "INSERT OR REPLACE INTO judge_facts (file_sha256, facts) VALUES (?,?)",
+	[S_EACH] = "SELECT j.file_sha256, j.path, j.verdict, j.report, f.facts FROM judgements j"
+	           " JOIN judge_facts f ON f.file_sha256 = j.file_sha256 ORDER BY j.path, j.file_sha256",
+	[S_EACH_STRINGS] = "SELECT value, offset, kind = 'xor' FROM strings WHERE file_sha256 = ? ORDER BY offset",
 	[S_INS_SECTION] = "INSERT OR IGNORE INTO sections (file_sha256, idx, name, virtual_address, virtual_size,"
 	                  " raw_offset, raw_size, characteristics, entropy) VALUES (?,?,?,?,?,?,?,?,?)",
 	[S_INS_CERT] = "INSERT OR IGNORE INTO certs (sha256, sha1, subject, issuer, subject_cn, serial, email,"
@@ -489,6 +498,11 @@ static int check_info(ps_db *db, const dbinfo *in)
 		              (long long)in->version, PS_DB_SCHEMA_VERSION);
 	if (in->app_id == APP_ID && in->version < 1)
 		return seterr(db, PS_EINVAL, "pesleuth database without a schema version (damaged?)");
+	if (in->app_id == APP_ID && in->version < PS_DB_SCHEMA_VERSION)
+		return seterr(db, PS_EINVAL,
+		              "schema version %lld was written by an older pesleuth (no migration to %d: scan into a new "
+		              "database)",
+		              (long long)in->version, PS_DB_SCHEMA_VERSION);
 	return PS_OK;
 }
 
@@ -1016,12 +1030,25 @@ static int put_facts(ps_db *db, const char *fh, const ps_report *r, int64_t now)
 		err = put_signature(db, fh, &pe->signatures[i]);
 	if (!err)
 		err = put_strings(db, fh, r);
+	if (!err) {
+		char *jf = NULL;
+		err = ps_report_judge_facts(&jf, r);
+		if (err) {
+			seterr(db, err, "capturing the judgement facts: %s", ps_strerror(err));
+		} else {
+			b = bind_start(db, S_INS_JFACTS);
+			b_text(&b, fh);
+			b_text(&b, jf);
+			err = run(db, &b, "storing the judgement facts");
+			free(jf);
+		}
+	}
 	return err;
 }
 
 /* Rows of one file, children before parents (foreign keys). */
 static const int judgement_rows[] = {S_DEL_FINDINGS, S_DEL_REV, S_DEL_TSJ, S_DEL_SIGJ};
-static const int fact_rows[] = {S_DEL_SECTIONS, S_DEL_SIGCERTS, S_DEL_TS, S_DEL_STRINGS, S_DEL_SIGS};
+static const int fact_rows[] = {S_DEL_SECTIONS, S_DEL_SIGCERTS, S_DEL_TS, S_DEL_STRINGS, S_DEL_SIGS, S_DEL_JFACTS};
 
 static int delete_rows(ps_db *db, const char *fh, const int *ids, size_t n)
 {
@@ -1390,6 +1417,112 @@ int ps_db_certs(ps_db *db, int (*fn)(void *ctx, const ps_db_cert *c), void *ctx)
 	if (!ret)
 		db->msg[0] = '\0';
 	return ret;
+}
+
+int ps_db_each_judged(ps_db *db, int (*fn)(void *ctx, const ps_db_judged *j), void *ctx)
+{
+	if (!db)
+		return PS_EINVAL;
+	if (db->busy)
+		return seterr(db, PS_EINVAL, "ps_db_each_judged called from a callback");
+	if (!db->h || !fn)
+		return seterr(db, PS_EINVAL, "ps_db_each_judged: missing argument");
+	sqlite3_stmt *s = db->st[S_EACH], *ss = db->st[S_EACH_STRINGS];
+	int ret = PS_OK, rc;
+	ps_stored_string *v = NULL;
+	size_t cap = 0;
+	db->busy = true;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ps_db_judged j;
+		memset(&j, 0, sizeof(j));
+		j.sha256 = col_text(s, 0);
+		j.path = col_text(s, 1);
+		j.verdict = col_text(s, 2);
+		j.report_json = col_text(s, 3);
+		j.facts = col_text(s, 4);
+		if (!j.sha256 || !j.report_json || !j.facts) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		/* the strings that matter: borrowed from the statement until the next row */
+		int src = sqlite3_bind_text(ss, 1, j.sha256, -1, SQLITE_TRANSIENT);
+		size_t n = 0;
+		while (src == SQLITE_OK && (src = sqlite3_step(ss)) == SQLITE_ROW) {
+			if (n == cap) {
+				size_t nc = cap ? 2 * cap : 16;
+				ps_stored_string *nv = realloc(v, nc * sizeof(*nv));
+				if (!nv) {
+					src = SQLITE_NOMEM;
+					break;
+				}
+				v = nv;
+				cap = nc;
+			}
+			v[n].text = col_text(ss, 0);
+			v[n].offset = (uint64_t)sqlite3_column_int64(ss, 1);
+			v[n].decoded = sqlite3_column_int(ss, 2);
+			if (v[n].text)
+				n++;
+		}
+		if (src != SQLITE_DONE) {
+			reset(ss);
+			rc = src == SQLITE_OK ? SQLITE_ERROR : src;
+			break;
+		}
+		j.strings = v;
+		j.n_strings = n;
+		ret = fn(ctx, &j);
+		reset(ss);
+		if (ret)
+			break;
+	}
+	db->busy = false;
+	free(v);
+	if (!ret && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = sqlerr(db, rc, "listing stored files");
+	reset(s);
+	if (!ret)
+		db->msg[0] = '\0';
+	return ret;
+}
+
+int ps_db_put_judgement(ps_db *db, const ps_report *r, const char *path, const char *json)
+{
+	if (!db)
+		return PS_EINVAL;
+	if (db->busy)
+		return seterr(db, PS_EINVAL, "ps_db_put_judgement called from a callback");
+	if (!db->h)
+		return seterr(db, PS_EINVAL, "the database is not open");
+	if (db->readonly)
+		return seterr(db, PS_EINVAL, "the database was opened read-only");
+	if (!r || !json || !(r->hashes.computed & PS_HASH_SHA256))
+		return seterr(db, PS_EINVAL, "ps_db_put_judgement: a report with its SHA-256 and its JSON are needed");
+	char fh[65];
+	hex(fh, r->hashes.sha256, 32);
+	int err = PS_OK;
+	if (!db->in_txn) {
+		err = run_plain(db, S_BEGIN, "begin");
+		if (err)
+			return err;
+		db->in_txn = true;
+	}
+	err = run_plain(db, S_SAVEPOINT, "savepoint");
+	if (err)
+		return err;
+	err = put_judgement(db, fh, r, path, json, (int64_t)time(NULL));
+	if (!err)
+		err = run_plain(db, S_RELEASE, "release");
+	if (err) {
+		abort_put(db);
+		return err;
+	}
+	db->pending++;
+	if (db->pending >= PS_DB_BATCH_FILES)
+		err = commit(db);
+	if (!err)
+		db->msg[0] = '\0';
+	return err;
 }
 
 /* Lowercase hex of exactly `want` digits (or of either length when want2), ':' and spaces

@@ -1153,7 +1153,8 @@ static void ioc_evidence(ps_finding *f, ps_findings *fs, const ps_ioc_match *m)
 	ps_ev_uint(f, "line", m->line);
 }
 
-static void iocs(ps_traits *t, const ps_pe *pe, const ps_report *r, const ps_iocs *iocs, ps_findings *fs)
+/* IOC-HASH and IOC-CERT: the file's hashes and its signers' thumbprints. */
+void ps_ioc_file_findings(const ps_iocs *iocs, const ps_report *r, const ps_pe *pe, ps_findings *fs)
 {
 	static const struct { unsigned bit; size_t off, n; const char *name; } hs[] = {
 		{PS_HASH_MD5, offsetof(ps_hashes, md5), 16, "md5"},
@@ -1171,17 +1172,6 @@ static void iocs(ps_traits *t, const ps_pe *pe, const ps_report *r, const ps_ioc
 			ioc_evidence(f, fs, m);
 			break;
 		}
-	}
-	for (size_t i = 0; i < t->n_ioc; i++) {
-		const struct iochit *h = &t->ioc[i];
-		if (!h->decoded && pe && in_manifest(pe, h->offset))
-			continue;
-		ps_finding *f = ps_find(fs, "IOC-NETWORK", PS_SEV_HIGH, "A network indicator from an IOC feed is in the file%s",
-		                        h->decoded ? " (encoded)" : "");
-		ps_ev_str(f, fs, "indicator", h->text);
-		ps_ev_off(f, "offset", h->offset);
-		ps_ev_bool(f, "decoded", h->decoded);
-		ioc_evidence(f, fs, h->m);
 	}
 	if (!pe)
 		return;
@@ -1202,6 +1192,62 @@ static void iocs(ps_traits *t, const ps_pe *pe, const ps_report *r, const ps_ioc
 		ps_ev_uint(f, "signature", pe->signatures[i].index);
 		ioc_evidence(f, fs, m);
 		ps_attack(f, "T1553.002");
+	}
+}
+
+static void ioc_network_finding(ps_findings *fs, const char *text, uint64_t offset, bool decoded, const ps_ioc_match *m)
+{
+	ps_finding *f = ps_find(fs, "IOC-NETWORK", PS_SEV_HIGH, "A network indicator from an IOC feed is in the file%s",
+	                        decoded ? " (encoded)" : "");
+	ps_ev_str(f, fs, "indicator", text);
+	ps_ev_off(f, "offset", offset);
+	ps_ev_bool(f, "decoded", decoded);
+	ioc_evidence(f, fs, m);
+}
+
+typedef struct strioc {
+	const ps_iocs *iocs;
+	const ps_ioc_match *m;
+	char text[PS_NI_MAX_TEXT];
+} strioc;
+
+static void on_stored_indicator(void *ctx, const ps_netind *ni)
+{
+	strioc *x = ctx;
+	if (x->m)
+		return;
+	if (ni->kind == PS_NI_URL)
+		x->m = ps_iocs_find_url(x->iocs, ni->text);
+	if (!x->m)
+		x->m = ps_iocs_find_host(x->iocs, ni->host);
+	if (x->m)
+		snprintf(x->text, sizeof(x->text), "%s", ni->text);
+}
+
+void ps_ioc_string_findings(const ps_iocs *iocs, const char *text, uint64_t offset, bool decoded, ps_findings *fs)
+{
+	strioc x = {.iocs = iocs};
+	if (!text)
+		return;
+	ps_netind_find(text, strlen(text), on_stored_indicator, &x);
+	if (x.m)
+		ioc_network_finding(fs, x.text, offset, decoded, x.m);
+}
+
+static void iocs(ps_traits *t, const ps_pe *pe, const ps_report *r, const ps_iocs *iocs, ps_findings *fs)
+{
+	ps_ioc_file_findings(iocs, r, NULL, fs);
+	for (size_t i = 0; i < t->n_ioc; i++) {
+		const struct iochit *h = &t->ioc[i];
+		if (!h->decoded && pe && in_manifest(pe, h->offset))
+			continue;
+		ioc_network_finding(fs, h->text, h->offset, h->decoded, h->m);
+	}
+	if (pe) {
+		/* the certificate part only (the hashes were matched above) */
+		ps_report nohash = *r;
+		nohash.hashes.computed = 0;
+		ps_ioc_file_findings(iocs, &nohash, pe, fs);
 	}
 }
 

@@ -27,6 +27,11 @@ void ps_traits_judge(ps_traits *t, ps_pectx *c, bool is_pe, const ps_report *r, 
  * was seen, or a string run was too long to see whole. */
 bool ps_traits_rules_needed(const ps_traits *t);
 void ps_traits_free(ps_traits *t);
+/* IOC matching shared with re-judgement (rejudge.c): IOC-HASH from the file's hashes and
+ * IOC-CERT from pe's signers (pe may be NULL); IOC-NETWORK for one stored string (a network
+ * indicator or a decoded string, found again in text). */
+void ps_ioc_file_findings(const ps_iocs *iocs, const ps_report *r, const ps_pe *pe, ps_findings *fs);
+void ps_ioc_string_findings(const ps_iocs *iocs, const char *text, uint64_t offset, bool decoded, ps_findings *fs);
 
 /* FILE-JPEG-APPENDED-DATA for a JPEG with bytes after its end-of-image marker; returns true
  * when data is a JPEG (its structure was walked). */

@@ -93,6 +93,10 @@
 #define PS_MAX_WALK_NAME_BYTES (64u << 20)
 #define PS_MAX_WALK_DIRS (1u << 20)
 
+/* Certificate tables up to this size are kept in the report (and the database) so that a
+ * re-judgement can parse them again without the file; real ones are a few KiB. */
+#define PS_MAX_KEPT_CERT_TABLE (1u << 20)
+
 /* Per-file time budget of the scanners beyond hashing (ps_options.time_budget_ms). */
 #define PS_TIME_BUDGET_DEFAULT_MS 60000u
 

@@ -34,6 +34,8 @@ fi
 run "signatures" env BUILD="$BUILD" tests/signatures.sh
 run "revocation" env BUILD="$BUILD" tests/revocation.sh
 run "traits" env BUILD="$BUILD" tests/traits.sh
+run "scale" env BUILD="$BUILD" tests/scale.sh
+[ -x tests/ecs.sh ] && run "ecs" env BUILD="$BUILD" tests/ecs.sh
 echo
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "FAILED: ${failed[*]}"

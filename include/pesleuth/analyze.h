@@ -66,6 +66,25 @@ const char *ps_subsystem_name(uint16_t subsystem);
  * or NULL. */
 const char *ps_version_string(const ps_pe *pe, const char *key);
 
+/* Re-judgement without the file (DESIGN.md "Data flow"). ps_report_judge_facts() captures, as
+ * one JSON text (malloc'd), the facts a judgement reads: the certificate table's bytes, the
+ * digests the pass computed for each signature, the header times, version strings and file
+ * hashes. ps_rejudge() judges them again under opt (trust context with its CRLs, blocklists
+ * and time; IOC feeds) and returns a new report — the findings that are facts of the bytes
+ * are taken from stored_json (the report JSON stored with the facts), the judged ones are new
+ * — and, in *json_out (may be NULL), stored_json with its judgement replaced (signatures,
+ * findings, verdict, timeline, file.code_signature). strings are the file's stored network
+ * indicators and decoded strings, for IOC-NETWORK. PS_EINVAL when the facts are not usable
+ * (another version, a table that parses into other signatures). YARA rules are not run
+ * again: RULE-MATCH findings are kept as stored. */
+int ps_report_judge_facts(char **out, const ps_report *r);
+typedef struct ps_stored_string {
+	const char *text;
+	uint64_t offset;
+	int decoded; /* recovered by the XOR/ADD/ROL search */
+} ps_stored_string;
+int ps_rejudge(ps_report **out, char **json_out, const char *facts, const char *stored_json,
+               const ps_stored_string *strings, size_t n_strings, const char *path, const ps_options *opt);
 #ifdef __cplusplus
 }
 #endif

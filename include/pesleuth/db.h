@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyze.h"
 #include "model.h"
 
 #ifdef __cplusplus
@@ -40,7 +41,7 @@ extern "C" {
 typedef struct ps_db ps_db;
 
 /* The schema version this library writes (PRAGMA user_version); see docs/DATABASE.md. */
-#define PS_DB_SCHEMA_VERSION 1
+#define PS_DB_SCHEMA_VERSION 2 /* 2: judge_facts (re-judgement) */
 
 /* ps_db_open flags */
 #define PS_DB_READONLY 1u /* open an existing database for queries only; every write is PS_EINVAL */
@@ -136,6 +137,22 @@ int ps_db_certs(ps_db *db, int (*fn)(void *ctx, const ps_db_cert *c), void *ctx)
  * a malformed hex value. No match is not an error. */
 int ps_db_pivot(ps_db *db, const char *key_value, int (*fn)(void *ctx, const char *path, const char *sha256),
                 void *ctx);
+
+/* Re-judgement (`pesleuth rejudge`): every stored file with a judgement and its judgement
+ * facts (ps_report_judge_facts), in path order: its SHA-256, the path it was last judged
+ * with, its verdict, the stored report JSON, the facts, and its stored strings (network
+ * indicators and decoded strings, for IOC feeds). Borrowed for the call. Use another handle to
+ * write while iterating (WAL lets a reader and the writer run side by side). */
+typedef struct ps_db_judged {
+	const char *sha256, *path, *verdict, *report_json, *facts;
+	const ps_stored_string *strings;
+	size_t n_strings;
+} ps_db_judged;
+int ps_db_each_judged(ps_db *db, int (*fn)(void *ctx, const ps_db_judged *j), void *ctx);
+
+/* Replaces the judgement of r's file (keyed by its SHA-256) with r and its report JSON;
+ * batched and atomic like ps_db_put. Facts and paths are not touched. */
+int ps_db_put_judgement(ps_db *db, const ps_report *r, const char *path, const char *json);
 
 #ifdef __cplusplus
 }

@@ -409,6 +409,10 @@ typedef struct ps_pe {
 	uint64_t certificate_table_offset, certificate_table_size;
 	bool certificate_table_in_file;
 	unsigned n_certificate_entries; /* WIN_CERTIFICATE entries walked */
+	/* A copy of the table's bytes in the file (a fact that re-judgement parses again without
+	 * the file); NULL when there is no table or it is larger than PS_MAX_KEPT_CERT_TABLE. */
+	const uint8_t *certificate_table_data;
+	size_t certificate_table_data_len;
 
 	size_t n_signatures;
 	const ps_signature *signatures;

@@ -57,6 +57,22 @@ typedef void (*ps_line_warning)(void *ctx, const char *file, unsigned line, cons
 int ps_trust_add_blocklist(ps_trust *t, const char *path, ps_line_warning warn, void *ctx);
 unsigned ps_trust_blocklist_count(const ps_trust *t);
 
+/* Revocation of one certificate (DER) under the context's CRLs, as judgement sees it: a CRL
+ * counts when its issuer is the certificate's issuer and it verifies with issuer_der's key
+ * (NULL: no CRL can be verified, the state is unknown). "Not revoked" needs a CRL current at
+ * `at`. For stored certificates (`pesleuth certs`), where no file is read. */
+typedef struct ps_cert_revocation {
+	int state;               /* ps_rev_state: PS_REV_UNKNOWN, PS_REV_GOOD, PS_REV_REVOKED */
+	int64_t revocation_time; /* PS_TIME_NONE unless revoked */
+	int reason;              /* CRLReason, or PS_REASON_NONE */
+	int64_t invalidity_date; /* PS_TIME_NONE when the CRL entry has none */
+	const char *why;         /* unknown: why (static text), else NULL */
+} ps_cert_revocation;
+/* RFC 5280 CRLReason name ("keyCompromise", ...); a missing reason (PS_REASON_NONE, < 0)
+ * reads as "unspecified". */
+const char *ps_crl_reason_name(int reason);
+int ps_trust_cert_revocation(const ps_trust *t, const uint8_t *der, size_t der_len, const uint8_t *issuer_der,
+                             size_t issuer_len, int64_t at, ps_cert_revocation *out);
 #ifdef __cplusplus
 }
 #endif
