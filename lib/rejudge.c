@@ -104,10 +104,12 @@ int ps_report_judge_facts(char **out, const ps_report *r)
 		json_object_set_new(p, "table_offset", json_integer((json_int_t)pe->certificate_table_offset));
 		json_object_set_new(p, "table_size", json_integer((json_int_t)pe->certificate_table_size));
 		json_object_set_new(p, "table_entries", json_integer(pe->n_certificate_entries));
+		/* "table": the bytes in the file (hex), "" when none of it is in the file; absent
+		 * when it was too large to keep (then the file cannot be judged again) */
 		if (pe->certificate_table_data)
 			json_object_set_new(p, "table", jhex(pe->certificate_table_data, pe->certificate_table_data_len));
-		else
-			json_object_set_new(p, "table", json_null());
+		else if (!pe->has_certificate_table || pe->certificate_table_offset >= r->size)
+			json_object_set_new(p, "table", json_string(""));
 		json_t *sigs = json_array();
 		for (size_t i = 0; i < pe->n_signatures; i++) {
 			const ps_signature *s = &pe->signatures[i];
@@ -329,7 +331,11 @@ int ps_rejudge(ps_report **out, char **json_out, const char *facts, const char *
 		pe->certificate_table_size = ju(pj, "table_size");
 		pe->n_certificate_entries = (unsigned)ju(pj, "table_entries");
 		const char *tab = json_string_value(json_object_get(pj, "table"));
-		if (pe->has_certificate_table && tab) {
+		if (pe->has_certificate_table && !tab) {
+			rc = PS_EINVAL; /* too large to have been kept */
+			goto done;
+		}
+		if (pe->has_certificate_table && tab && *tab) {
 			size_t tl = strlen(tab) / 2;
 			uint8_t *bytes = ps_arena_alloc(arena, tl ? tl : 1);
 			if (!bytes || unhex(bytes, tl, tab, &tl)) {
