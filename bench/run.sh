@@ -17,9 +17,10 @@ PES=$ROOT/$BUILD/pesleuth
 OUT=$ROOT/$BUILD/bench
 mkdir -p "$OUT"
 
-# Tools the benchmark needs beyond the build (peers and GNU time).
+# Tools the benchmark needs beyond the build (the peers of peer-timings.md and GNU time;
+# osslsigncode comes with make check).
 missing=()
-for p in yara time; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+for p in yara time pesign pev python3-pefile; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing benchmark tools: ${missing[*]}"
 	SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
@@ -63,43 +64,71 @@ run() { # name, command
 echo "bench: $nfiles files, $nbytes bytes, $RUNS runs each (median), warm cache" >&2
 run floor-1t        "$OUT/floor -t 1 < files.list"
 run floor-2t        "$OUT/floor -t 2 < files.list"
-run pesleuth-1p     "$PES scan --jsonl files"
-run pesleuth-norules-1p "$PES scan --jsonl --no-default-rules files"
-run pesleuth-2p     "xargs -d '\n' -a files.list -P 2 -n 106 $PES scan --jsonl"
-run pesleuth-sha256-1p "$PES scan --jsonl --hashes sha256 files"
-run pesleuth-sha256-2p "xargs -d '\n' -a files.list -P 2 -n 106 $PES scan --jsonl --hashes sha256"
+run pesleuth-1t     "$PES scan --jsonl --no-progress --threads 1 files"
+run pesleuth-2t     "$PES scan --jsonl --no-progress --threads 2 files"
+run pesleuth-norules-2t "$PES scan --jsonl --no-progress --threads 2 --no-default-rules files"
+run pesleuth-sha256-1t "$PES scan --jsonl --no-progress --threads 1 --hashes sha256 files"
+run pesleuth-sha256-2t "$PES scan --jsonl --no-progress --threads 2 --hashes sha256 files"
 run yara-p1         "yara -p 1 -r $RULE files"
 run yara-p2         "yara -p 2 -r $RULE files"
 run sha256sum       "xargs -d '\n' -a files.list sha256sum"
-rss=$(peak_rss_mib "$PES scan --jsonl files")
+# The peers of ../shared/bench/peer-timings.md, re-measured today (the slow ones fewer times).
+CA=/etc/ssl/certs/ca-certificates.crt
+PEER_RUNS=${BENCH_PEER_RUNS:-1}
+if command -v osslsigncode >/dev/null; then
+	RUNS=$PEER_RUNS run osslsigncode "while IFS= read -r f; do osslsigncode verify -ignore-crl -CAfile $CA -in \"\$f\" >/dev/null 2>&1 || true; done < files.list"
+fi
+if command -v pesign >/dev/null; then
+	RUNS=$PEER_RUNS run pesign "while IFS= read -r f; do pesign -h -i \"\$f\" >/dev/null 2>&1 || true; done < files.list"
+fi
+if command -v pehash >/dev/null; then
+	RUNS=$PEER_RUNS run pehash "while IFS= read -r f; do pehash \"\$f\" >/dev/null 2>&1 || true; done < files.list"
+fi
+if [ -f "$SHARED/bench/pefile-pass.py" ] && /usr/bin/python3 -c 'import pefile' 2>/dev/null; then
+	RUNS=$PEER_RUNS run pefile "/usr/bin/python3 $SHARED/bench/pefile-pass.py files.list"
+fi
+rss=$(peak_rss_mib "$PES scan --jsonl --no-progress --threads 2 files")
+# a 1 GiB file: the largest corpus PE with a zero overlay up to 1 GiB (mapped and released
+# window by window, so resident memory stays flat)
+BIG=$OUT/big-1g.exe
+if [ ! -f "$BIG" ]; then
+	big_src=$(xargs -d '\n' -a files.list ls -S | head -1)
+	cp "$big_src" "$BIG" && truncate -s 1G "$BIG"
+fi
+rss_big=$(peak_rss_mib "$PES show $BIG")
 TINY=$SHARED/corpus/files/github/corkami__pocs/PE/bin
 if [ -d "$TINY" ]; then
 	ntiny=$(find "$TINY" -type f | wc -l)
-	run tiny-pesleuth "$PES scan --jsonl $TINY"
+	run tiny-pesleuth-1t "$PES scan --jsonl --no-progress --threads 1 $TINY"
+	run tiny-pesleuth-2t "$PES scan --jsonl --no-progress --threads 2 $TINY"
 	run tiny-yara-p1  "yara -p 1 -r $RULE $TINY"
+	run tiny-yara-p2  "yara -p 2 -r $RULE $TINY"
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 per_sec() { awk -v n="$1" -v t="$2" 'BEGIN {printf "%.0f", n / t}'; }
 {
-	echo "Bench corpus: $nfiles files, $nbytes bytes; median of $RUNS runs; $(date -u +%Y-%m-%d); $(nproc) cores."
+	echo "Bench corpus: $nfiles files, $nbytes bytes; median of $RUNS runs ($PEER_RUNS for the loop-per-file peers); $(date -u +%Y-%m-%d); $(nproc) cores."
 	echo
-	echo "| command | median (s) | vs floor (same parallelism) | vs yara (same parallelism) |"
+	echo "| command | median (s) | vs floor (same threads) | vs yara (same threads) |"
 	echo "|---|---:|---:|---:|"
 	echo "| floor: read + MD5+SHA-1+SHA-256, 1 thread | ${T[floor-1t]} | 1.000 | |"
 	echo "| floor: read + MD5+SHA-1+SHA-256, 2 threads | ${T[floor-2t]} | 1.000 | |"
-	echo "| pesleuth scan --jsonl, 1 process | ${T[pesleuth-1p]} | $(ratio ${T[pesleuth-1p]} ${T[floor-1t]}) | |"
-	echo "| pesleuth scan --jsonl --no-default-rules (no YARA pack), 1 process | ${T[pesleuth-norules-1p]} | $(ratio ${T[pesleuth-norules-1p]} ${T[floor-1t]}) | |"
-	echo "| pesleuth scan --jsonl, 2 processes (xargs -P2) | ${T[pesleuth-2p]} | $(ratio ${T[pesleuth-2p]} ${T[floor-2t]}) | |"
-	echo "| pesleuth scan --jsonl --hashes sha256, 1 process | ${T[pesleuth-sha256-1p]} | | $(ratio ${T[pesleuth-sha256-1p]} ${T[yara-p1]}) |"
-	echo "| pesleuth scan --jsonl --hashes sha256, 2 processes | ${T[pesleuth-sha256-2p]} | | $(ratio ${T[pesleuth-sha256-2p]} ${T[yara-p2]}) |"
+	echo "| pesleuth scan --jsonl --threads 1 | ${T[pesleuth-1t]} | $(ratio ${T[pesleuth-1t]} ${T[floor-1t]}) | |"
+	echo "| pesleuth scan --jsonl --threads 2 | ${T[pesleuth-2t]} | $(ratio ${T[pesleuth-2t]} ${T[floor-2t]}) | |"
+	echo "| pesleuth scan --jsonl --threads 2 --no-default-rules | ${T[pesleuth-norules-2t]} | $(ratio ${T[pesleuth-norules-2t]} ${T[floor-2t]}) | |"
+	echo "| pesleuth scan --jsonl --hashes sha256 --threads 1 | ${T[pesleuth-sha256-1t]} | | $(ratio ${T[pesleuth-sha256-1t]} ${T[yara-p1]}) |"
+	echo "| pesleuth scan --jsonl --hashes sha256 --threads 2 | ${T[pesleuth-sha256-2t]} | | $(ratio ${T[pesleuth-sha256-2t]} ${T[yara-p2]}) |"
 	echo "| yara -p 1 -r pe-rule.yar | ${T[yara-p1]} | | 1.000 |"
 	echo "| yara -p 2 -r pe-rule.yar | ${T[yara-p2]} | | 1.000 |"
 	echo "| sha256sum (xargs) | ${T[sha256sum]} | | |"
+	for p in osslsigncode pesign pehash pefile; do
+		[ -n "${T[$p]:-}" ] && echo "| $p (peer-timings.md command) | ${T[$p]} | | |"
+	done
 	echo
-	echo "Peak RSS of \`pesleuth scan --jsonl\` over the corpus: ${rss} MiB."
-	if [ -n "${T[tiny-pesleuth]:-}" ]; then
+	echo "Peak RSS: \`scan --jsonl --threads 2\` over the corpus ${rss} MiB; \`show\` of a 1 GiB file ${rss_big} MiB."
+	if [ -n "${T[tiny-pesleuth-1t]:-}" ]; then
 		echo
-		echo "Tiny files (corkami, $ntiny files): pesleuth $(per_sec $ntiny ${T[tiny-pesleuth]}) files/s, yara -p 1 $(per_sec $ntiny ${T[tiny-yara-p1]}) files/s."
+		echo "Tiny files (corkami, $ntiny files): pesleuth $(per_sec $ntiny ${T[tiny-pesleuth-1t]}) files/s on 1 thread, $(per_sec $ntiny ${T[tiny-pesleuth-2t]}) on 2; yara -p 1 $(per_sec $ntiny ${T[tiny-yara-p1]}) files/s, -p 2 $(per_sec $ntiny ${T[tiny-yara-p2]})."
 	fi
 } | tee "$OUT/results.md"
