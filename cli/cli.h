@@ -13,9 +13,12 @@
 
 /* Worker threads at most (--threads); files in flight at most per thread (queued, being
  * analyzed or waiting for their turn at the writer): memory is bounded by threads × this ×
- * the per-report arena cap, whatever the number of files. */
+ * the per-report arena cap, whatever the number of files. Output is in discovery order, so a
+ * large file holds back the small ones found after it: the window must be deep enough that
+ * the other workers keep going meanwhile (32 per thread; a done file holds only its rendered
+ * output, and its report only with --db). */
 #define CLI_MAX_THREADS 256
-#define CLI_INFLIGHT_PER_THREAD 4
+#define CLI_INFLIGHT_PER_THREAD 32
 #define CLI_MAX_EXCLUDES 256
 
 typedef struct cli {

@@ -51,6 +51,7 @@ typedef struct pool {
 	uint64_t n_unchanged, n_special, n_too_big;
 	struct timespec t0, last_draw;
 	int drawn; /* a progress line is on the terminal */
+	int stdout_tty;
 } pool;
 
 void cli_put_escaped(FILE *f, const char *s) { ps_fputs_escaped(f, s, strlen(s)); }
@@ -278,7 +279,7 @@ static void draw_progress(pool *p, int force)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!force && p->drawn && since(&p->last_draw, &now) < 0.1)
+	if (!force && p->last_draw.tv_sec && since(&p->last_draw, &now) < 0.1)
 		return;
 	p->last_draw = now;
 	double el = since(&p->t0, &now);
@@ -291,7 +292,9 @@ static void draw_progress(pool *p, int force)
 	uint64_t files_seen = p->files_seen, bytes_seen = p->bytes_seen;
 	pthread_mutex_unlock(&p->mu);
 	human_bytes(total, sizeof(total), (double)bytes_seen);
-	if (!walking && rate > 0 && bytes_seen >= p->bytes_done) {
+	if (!walking && p->files_done == files_seen) {
+		snprintf(eta, sizeof(eta), "  done in %.1fs", el);
+	} else if (!walking && rate > 0 && bytes_seen >= p->bytes_done) {
 		double left = (double)(bytes_seen - p->bytes_done) / rate;
 		snprintf(eta, sizeof(eta), " ETA %um%02us", (unsigned)(left / 60), (unsigned)left % 60);
 	}
@@ -304,7 +307,8 @@ static void draw_progress(pool *p, int force)
 static void write_job(pool *p, job *j)
 {
 	cli *c = p->c;
-	if (p->c->progress)
+	/* the progress line is wiped only before something else is written to the terminal */
+	if (p->c->progress && ((j->errout && j->errout_len) || (p->stdout_tty && j->out && j->out_len)))
 		clear_progress(p);
 	if (j->out && j->out_len)
 		fwrite(j->out, 1, j->out_len, stdout);
@@ -470,6 +474,7 @@ int cli_run(cli *c, char **paths, int n)
 	pthread_cond_init(&p.done, NULL);
 	pthread_cond_init(&p.room, NULL);
 	p.producing = 1;
+	p.stdout_tty = isatty(STDOUT_FILENO);
 	clock_gettime(CLOCK_MONOTONIC, &p.t0);
 	pthread_t tw, *tv = calloc(threads, sizeof(*tv));
 	unsigned started = 0;

@@ -107,6 +107,17 @@ st=0
 "$PS" scan --no-progress "${ANCH[@]}" "$S" >/dev/null 2>"$T/err" || st=$?
 check "no progress line when stderr is not a terminal" test ! -s "$T/err" -o "$(grep -c $'\r' "$T/err")" = 0
 
+if command -v script >/dev/null; then
+	script -qfec "$PS scan ${ANCH[*]} --threads 2 $S >/dev/null" /dev/null >"$T/tty" 2>&1
+	check "progress on a terminal: files, bytes, rate, then a final line" \
+		grep -aq "$n/$n files .*/s  done in" "$T/tty"
+	script -qfec "$PS scan ${ANCH[*]} --no-progress $S >/dev/null" /dev/null >"$T/tty" 2>&1
+	check "--no-progress: nothing on the terminal" test ! -s "$T/tty"
+else
+	skip "progress on a terminal" "script(1) is missing"
+	skip "--no-progress" "script(1) is missing"
+fi
+
 # ---------------------------------------------------------------- the database
 DB=$T/case.db
 "$PS" scan --jsonl "${ANCH[@]}" --db "$DB" "$S" >"$T/scan1.jsonl" 2>/dev/null
