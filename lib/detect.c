@@ -170,6 +170,17 @@ static int api_cmp(const void *key, const void *elem)
 	return strcmp((const char *)key, ((const api_def *)elem)->name);
 }
 
+#define API_SLOTS 1024u
+_Static_assert(N_APIS < 255 && N_APIS < API_SLOTS / 4, "API table");
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
 static long api_find(const char *name)
 {
 	const api_def *d = bsearch(name, apis, N_APIS, sizeof(apis[0]), api_cmp);
@@ -267,6 +278,8 @@ struct ps_traits {
 	uint64_t cert_lo, cert_hi; /* the certificate table: strings there are not the program's */
 	/* API names seen as standalone strings (first offset) */
 	uint64_t api_str[N_APIS];
+	uint8_t api_slot[API_SLOTS]; /* open-addressing table of the API names (index + 1) */
+	uint8_t nlen[N_NEEDLES + PS_MAX_PREFILTER]; /* needle and prefilter lengths */
 	hit needle[N_NEEDLES];
 	uint8_t bigram[65536]; /* first needle (index + 1) starting with these two lowercase bytes */
 	uint8_t next_needle[N_NEEDLES + PS_MAX_PREFILTER]; /* the next one with the same first two
@@ -394,7 +407,12 @@ static void on_string(void *ctx, const ps_str *s)
 	size_t n = s->len;
 	unsigned step = s->wide ? 2 : 1;
 	if (!in_cert && ident_like(txt, n)) {
-		long a = api_find(txt);
+		long a = -1;
+		for (uint32_t h = fnv1a(txt) & (API_SLOTS - 1); t->api_slot[h]; h = (h + 1) & (API_SLOTS - 1))
+			if (!strcmp(apis[t->api_slot[h] - 1].name, txt)) {
+				a = t->api_slot[h] - 1;
+				break;
+			}
 		if (a >= 0 && t->api_str[a] == NONE)
 			t->api_str[a] = s->offset;
 		privilege_name(t, txt, n);
@@ -409,7 +427,7 @@ static void on_string(void *ctx, const ps_str *s)
 		for (unsigned k1 = t->bigram[bg]; k1; k1 = t->next_needle[k1 - 1]) {
 			size_t k = k1 - 1;
 			const char *nd = k < N_NEEDLES ? needles[k].text : t->pf[k - N_NEEDLES];
-			size_t m = strlen(nd);
+			size_t m = t->nlen[k];
 			if (m > n - i || memcmp(l + i, nd, m) != 0)
 				continue;
 			if (k >= N_NEEDLES) {
@@ -465,13 +483,19 @@ int ps_traits_new(ps_traits **out, const ps_pectx *c, bool is_pe, const ps_optio
 		return PS_ENOMEM;
 	t->is_pe = is_pe;
 	t->iocs = opt ? opt->iocs : NULL;
-	for (size_t i = 0; i < N_APIS; i++)
+	for (size_t i = 0; i < N_APIS; i++) {
 		t->api_str[i] = NONE;
+		uint32_t h = fnv1a(apis[i].name) & (API_SLOTS - 1);
+		while (t->api_slot[h])
+			h = (h + 1) & (API_SLOTS - 1);
+		t->api_slot[h] = (uint8_t)(i + 1);
+	}
 	for (size_t k = 0; k < N_NEEDLES; k++) {
 		t->needle[k].offset = NONE;
 		unsigned bg = (unsigned)(uint8_t)needles[k].text[0] << 8 | (uint8_t)needles[k].text[1];
 		t->next_needle[k] = t->bigram[bg];
 		t->bigram[bg] = (uint8_t)(k + 1);
+		t->nlen[k] = (uint8_t)strlen(needles[k].text);
 	}
 	if (opt && opt->rules) {
 		t->n_pf = ps_rules_prefilter(opt->rules, &t->pf);
@@ -480,6 +504,7 @@ int ps_traits_new(ps_traits **out, const ps_pectx *c, bool is_pe, const ps_optio
 			unsigned bg = (unsigned)(uint8_t)t->pf[k][0] << 8 | (uint8_t)t->pf[k][1];
 			t->next_needle[idx] = t->bigram[bg];
 			t->bigram[bg] = (uint8_t)(idx + 1);
+			t->nlen[idx] = (uint8_t)strlen(t->pf[k]);
 		}
 	}
 	t->cert_lo = t->cert_hi = 0;
