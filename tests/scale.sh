@@ -118,6 +118,18 @@ else
 	skip "--no-progress" "script(1) is missing"
 fi
 
+# --csv: a header and one row per file, every row with the header's columns (Python's csv)
+"$PS" scan --csv "${ANCH[@]}" "$S" >"$T/out.csv" 2>/dev/null
+check "--csv: a header, then one row per file ($n), every row as wide as the header" \
+	/usr/bin/python3 -c 'import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+h = rows[0]
+assert h[:3] == ["path", "verdict", "findings"], h
+assert len(rows) == int(sys.argv[2]) + 1, len(rows)
+assert all(len(r) == len(h) for r in rows), [len(r) for r in rows]
+sig = {r[0].rsplit("/", 1)[-1]: r[h.index("verified")] for r in rows[1:]}
+assert sig["01-valid-ts.exe"] == "Signed" and sig["03-modified-section.exe"] != "Signed", sig' "$T/out.csv" "$n"
+
 # ---------------------------------------------------------------- the database
 DB=$T/case.db
 "$PS" scan --jsonl "${ANCH[@]}" --db "$DB" "$S" >"$T/scan1.jsonl" 2>/dev/null
