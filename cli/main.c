@@ -285,20 +285,19 @@ int main(int argc, char **argv)
 		case 'H':
 			if (parse_hashes(optarg, &c.opt.hashes) != 0) {
 				fprintf(stderr, "pesleuth: --hashes takes a list of md5, sha1, sha256\n");
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			break;
 		case 'C':
 			if (!c.trust && ps_trust_new(&c.trust) != PS_OK) {
 				fprintf(stderr, "pesleuth: out of memory\n");
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			if (ps_trust_add_ca_file(c.trust, optarg) != PS_OK) {
 				fputs("pesleuth: --ca-file ", stderr);
 				ps_fputs_escaped(stderr, optarg, strlen(optarg));
 				fputs(": no certificate could be read\n", stderr);
-				ps_trust_free(c.trust);
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			break;
 		case 'A': c.opt.authentihash = 1; break;
@@ -308,7 +307,7 @@ int main(int argc, char **argv)
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || v == 0 || v > 3600) {
 				fprintf(stderr, "pesleuth: --rules-timeout takes 1 to 3600 seconds\n");
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			c.opt.rules_timeout = (unsigned)v;
 			break;
@@ -317,7 +316,7 @@ int main(int argc, char **argv)
 			c.fail_on = severity_of(optarg);
 			if (c.fail_on < 0) {
 				fprintf(stderr, "pesleuth: --fail-on takes info, low, medium, high or critical\n");
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			break;
 		case 'I':
@@ -327,7 +326,7 @@ int main(int argc, char **argv)
 		case 'P':
 			if (deferred_n >= MAX_DEFERRED) {
 				fprintf(stderr, "pesleuth: too many --crl, --blocklist, --ioc and --rules options\n");
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			deferred[deferred_n].opt = ch;
 			deferred[deferred_n++].arg = optarg;
@@ -338,7 +337,7 @@ int main(int argc, char **argv)
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || v == 0 || v > 86400) {
 				fprintf(stderr, "pesleuth: --time-budget takes 1 to 86400 seconds\n");
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			c.opt.time_budget_ms = (unsigned)v * 1000u;
 			break;
@@ -348,7 +347,7 @@ int main(int argc, char **argv)
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || v == 0 || v > CLI_MAX_THREADS) {
 				fprintf(stderr, "pesleuth: --threads takes 1 to %d\n", CLI_MAX_THREADS);
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			c.threads = (unsigned)v;
 			break;
@@ -359,27 +358,32 @@ int main(int argc, char **argv)
 		case 'x':
 			if (c.walk.n_excludes >= CLI_MAX_EXCLUDES) {
 				fprintf(stderr, "pesleuth: at most %d --exclude options\n", CLI_MAX_EXCLUDES);
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			c.excludes[c.walk.n_excludes++] = optarg;
 			break;
 		case 'm':
 			if (parse_size(optarg, &c.walk.max_size) != 0) {
 				fprintf(stderr, "pesleuth: --max-size takes a size in bytes, or with K, M or G\n");
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			break;
 		case 'L': c.walk.follow_symlinks = 1; break;
 		case 'f': c.from = optarg; break;
-		case 'h': usage(stdout); return EXIT_RAN;
-		default: usage(stderr); return EXIT_USAGE;
+		case 'h':
+			usage(stdout);
+			ps_trust_free(c.trust);
+			return EXIT_RAN;
+		default:
+			usage(stderr);
+			goto usage_fail;
 		}
 	}
 	c.walk.excludes = c.excludes;
 	if (!strcmp(c.cmd, "certs") || !strcmp(c.cmd, "pivot") || !strcmp(c.cmd, "rejudge")) {
 		if (!c.db_path) {
 			fprintf(stderr, "pesleuth: %s needs --db DB\n", c.cmd);
-			return EXIT_USAGE;
+			goto usage_fail;
 		}
 	} else if (optind >= argc && !(c.from && !strcmp(c.cmd, "scan"))) {
 		fprintf(stderr, "pesleuth: %s needs at least one path\n", c.cmd);
@@ -405,8 +409,7 @@ int main(int argc, char **argv)
 				fputs("pesleuth: --crl ", stderr);
 				ps_fputs_escaped(stderr, arg, strlen(arg));
 				fprintf(stderr, ": %s\n", rc == PS_EIO ? strerror(errno) : "no CRL could be read");
-				ps_trust_free(c.trust);
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			break;
 		case 'B':
@@ -415,8 +418,7 @@ int main(int argc, char **argv)
 				fputs("pesleuth: --blocklist ", stderr);
 				ps_fputs_escaped(stderr, arg, strlen(arg));
 				fprintf(stderr, ": %s\n", strerror(errno));
-				ps_trust_free(c.trust);
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			break;
 		case 'I':
@@ -434,8 +436,7 @@ int main(int argc, char **argv)
 				ps_trust_set_policy(c.trust, PS_POLICY_DATE);
 			else {
 				fprintf(stderr, "pesleuth: --revocation-policy takes strict or date\n");
-				ps_trust_free(c.trust);
-				return EXIT_USAGE;
+				goto usage_fail;
 			}
 			break;
 		}

@@ -110,7 +110,8 @@ check "no progress line when stderr is not a terminal" test ! -s "$T/err" -o "$(
 if command -v script >/dev/null; then
 	script -qfec "$PS scan ${ANCH[*]} --threads 2 $S >/dev/null" /dev/null >"$T/tty" 2>&1
 	check "progress on a terminal: files, bytes, rate, then a final line" \
-		grep -aq "$n/$n files .*/s  done in" "$T/tty"
+		grep -aq "files .*B/s  done in" "$T/tty"
+	check "progress on a terminal: the final line counts every file ($n)" grep -aq "$n/$n files" "$T/tty"
 	script -qfec "$PS scan ${ANCH[*]} --no-progress $S >/dev/null" /dev/null >"$T/tty" 2>&1
 	check "--no-progress: nothing on the terminal" test ! -s "$T/tty"
 else
