@@ -83,6 +83,17 @@ static json_t *jtime(int64_t t)
 
 static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
 
+/* One JSON object on one line of stdout; the object is released. */
+static void put_json_line(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (s) {
+		puts(s);
+		free(s);
+	}
+	json_decref(o);
+}
+
 static const char *rev_name(int state)
 {
 	return state == PS_REV_REVOKED ? "revoked" : state == PS_REV_GOOD ? "good" : "unknown";
@@ -158,12 +169,7 @@ int cli_certs(cli *c)
 			                                                             : json_string(ps_crl_reason_name(rv.reason)));
 			json_object_set_new(rj, "why", jstr(rv.why));
 			json_object_set_new(o, "revocation", rj);
-			char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-			if (s) {
-				puts(s);
-				free(s);
-			}
-			json_decref(o);
+			put_json_line(o);
 		} else {
 			char a[40], b[40];
 			iso(a, sizeof(a), r->first_signed);
@@ -349,12 +355,7 @@ static int on_judged(void *ctx, const ps_db_judged *j)
 				json_object_set_new(ch, "findings_added", added);
 				json_object_set_new(ch, "findings_removed", removed);
 				json_object_set_new(o, "rejudge", ch);
-				char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-				if (s) {
-					puts(s);
-					free(s);
-				}
-				json_decref(o);
+				put_json_line(o);
 			}
 		} else {
 			printf("%-8s -> %-8s ", j->verdict ? j->verdict : "?", verdict);

@@ -178,10 +178,16 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		}
 		if (scanning)
 			ps_traits_window(traits, data, len, off, off + n);
-		if (src)
-			ps_source_done_with(src, off, n);
+		/* The previous window is released, not this one: the scanners look a little behind
+		 * the window they are given (a run that began before it, an XOR string decoded
+		 * backwards), and one byte touched in a released window maps its whole page-cache
+		 * folio again (2 MiB on ext4 with large folios), which kept a 1 GiB file resident. */
+		if (src && off >= PS_PASS_WINDOW)
+			ps_source_done_with(src, off - PS_PASS_WINDOW, PS_PASS_WINDOW);
 		off += n;
 	}
+	if (src && len)
+		ps_source_done_with(src, len > PS_PASS_WINDOW ? len - PS_PASS_WINDOW : 0, len > PS_PASS_WINDOW ? PS_PASS_WINDOW : len);
 	uint64_t sum = 0;
 	rc = ps_pass_finish(pass, &r->hashes, &sum);
 	if (rc)
@@ -207,6 +213,8 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		if (left_s < timeout)
 			timeout = (unsigned)left_s;
 		rc = ps_rules_scan(opt->rules, data, len, name, timeout, &ri->fs);
+		if (src)
+			ps_source_done_with(src, 0, len); /* YARA read it all */
 		if (rc)
 			goto out;
 	}
@@ -214,12 +222,7 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 		/* Only a hostile file gets here (the count caps keep real ones far below). */
 		ps_find_limit(&ri->fs, "report memory", PS_MAX_REPORT_BYTES, 0);
 	}
-	r->findings = ri->fs.v;
-	r->n_findings = ri->fs.n;
-	r->worst = PS_SEV_INFO;
-	for (size_t i = 0; i < r->n_findings; i++)
-		if (r->findings[i].severity > r->worst)
-			r->worst = r->findings[i].severity;
+	ps_report_set_findings(r);
 out:
 	ps_pass_free(pass);
 	ps_traits_free(traits);

@@ -59,7 +59,7 @@
 /* Files up to this size are read into one buffer; larger ones are memory-mapped and their
  * pages released window by window as the single hashing pass goes, so resident memory stays
  * bounded whatever the file size. */
-#define PS_READ_WHOLE_MAX (8u << 20)
+#define PS_READ_WHOLE_MAX (2u << 20)
 #define PS_PASS_WINDOW (1u << 20)
 
 /* Directory recursion depth for scan. */

@@ -6,7 +6,7 @@
 #   build:   build-essential libssl-dev libjansson-dev libyara-dev (YARA rules)
 #            libsqlite3-dev (the corpus database)
 #   rules:   yara (the peer that cross-checks the shipped rule pack's syntax and matches)
-#   tests:   libcmocka-dev jq sqlite3 (the database tests query it) python3 python3-pefile (python3-pefile: an independent peer whose
+#   tests:   libcmocka-dev jq sqlite3 (the database tests query it) time (GNU time: peak RSS) python3 python3-pefile (python3-pefile: an independent peer whose
 #            imphash and sections the CLI tests compare against)
 #   fuzz:    clang libclang-rt-14-dev llvm (llvm-symbolizer for sanitizer reports)
 #   samples: gcc/binutils mingw-w64 for i686 and x86_64 (scripts/make-samples.sh builds benign
@@ -34,6 +34,7 @@ PACKAGES=(
 	binutils-mingw-w64-i686
 	jq
 	sqlite3
+	time
 	python3
 	python3-pefile
 	ca-certificates
