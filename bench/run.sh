@@ -92,7 +92,7 @@ rss=$(peak_rss_mib "$PES scan --jsonl --no-progress --threads 2 files")
 # window by window, so resident memory stays flat)
 BIG=$OUT/big-1g.exe
 if [ ! -f "$BIG" ]; then
-	big_src=$(xargs -d '\n' -a files.list ls -S | head -1)
+	big_src=$(xargs -d '\n' -a files.list stat -c '%s %n' | sort -n | tail -n 1 | cut -d' ' -f2-)
 	cp "$big_src" "$BIG" && truncate -s 1G "$BIG"
 fi
 rss_big=$(peak_rss_mib "$PES show $BIG")
