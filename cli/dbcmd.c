@@ -83,6 +83,28 @@ static json_t *jtime(int64_t t)
 
 static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
 
+/* "pesleuth: WHAT: the database's last error" on stderr. */
+static void say_db_error(const char *what, const ps_db *db)
+{
+	fprintf(stderr, "pesleuth: %s: ", what);
+	cli_put_escaped(stderr, ps_db_errmsg(db));
+	fputc('\n', stderr);
+}
+
+/* Opens the database of --db, or says why not (the handle is closed then). */
+static int open_db(const cli *c, unsigned flags, ps_db **db)
+{
+	*db = NULL;
+	if (ps_db_open(db, c->db_path, flags) == PS_OK)
+		return 0;
+	fputs("pesleuth: --db ", stderr);
+	cli_put_escaped(stderr, c->db_path);
+	fprintf(stderr, ": %s\n", *db ? ps_db_errmsg(*db) : "cannot be opened");
+	ps_db_close(*db);
+	*db = NULL;
+	return -1;
+}
+
 /* One JSON object on one line of stdout; the object is released. */
 static void put_json_line(json_t *o)
 {
@@ -127,20 +149,16 @@ static ps_cert_revocation revocation_of(const cli *c, const certlist *l, size_t 
 int cli_certs(cli *c)
 {
 	ps_db *db = NULL;
-	if (ps_db_open(&db, c->db_path, PS_DB_READONLY) != PS_OK) {
-		fputs("pesleuth: --db ", stderr);
-		cli_put_escaped(stderr, c->db_path);
-		fprintf(stderr, ": %s\n", db ? ps_db_errmsg(db) : "cannot be opened");
-		ps_db_close(db);
+	if (open_db(c, PS_DB_READONLY, &db))
 		return EXIT_USAGE;
-	}
 	certlist l = {0};
 	int rc = ps_db_certs(db, collect, &l);
 	int ret = EXIT_RAN;
-	if (rc != PS_OK || l.oom) {
-		fputs("pesleuth: certs: ", stderr);
-		cli_put_escaped(stderr, l.oom ? "out of memory" : ps_db_errmsg(db));
-		fputc('\n', stderr);
+	if (l.oom) {
+		fputs("pesleuth: certs: out of memory\n", stderr);
+		ret = EXIT_USAGE;
+	} else if (rc != PS_OK) {
+		say_db_error("certs", db);
 		ret = EXIT_USAGE;
 	}
 	if (!c->jsonl && !c->json && l.n)
@@ -211,19 +229,12 @@ static int on_pivot(void *ctx, const char *path, const char *sha256)
 int cli_pivot(cli *c, const char *key_value)
 {
 	ps_db *db = NULL;
-	if (ps_db_open(&db, c->db_path, PS_DB_READONLY) != PS_OK) {
-		fputs("pesleuth: --db ", stderr);
-		cli_put_escaped(stderr, c->db_path);
-		fprintf(stderr, ": %s\n", db ? ps_db_errmsg(db) : "cannot be opened");
-		ps_db_close(db);
+	if (open_db(c, PS_DB_READONLY, &db))
 		return EXIT_USAGE;
-	}
 	int rc = ps_db_pivot(db, key_value, on_pivot, c);
 	int ret = EXIT_RAN;
 	if (rc != PS_OK) {
-		fputs("pesleuth: pivot: ", stderr);
-		cli_put_escaped(stderr, ps_db_errmsg(db));
-		fputc('\n', stderr);
+		say_db_error("pivot", db);
 		ret = EXIT_USAGE;
 	}
 	ps_db_close(db);
@@ -368,9 +379,7 @@ static int on_judged(void *ctx, const ps_db_judged *j)
 	/* every judgement is replaced (revocation states, chains and times change without
 	 * changing the verdict); only the changed files are printed */
 	if (ps_db_put_judgement(x->w, r, j->path, json) != PS_OK) {
-		fputs("pesleuth: rejudge: --db: ", stderr);
-		cli_put_escaped(stderr, ps_db_errmsg(x->w));
-		fputc('\n', stderr);
+		say_db_error("rejudge: --db", x->w);
 		x->failed++;
 	}
 	if (x->c->fail_on >= 0 && r->n_findings && (int)r->worst >= x->c->fail_on)
@@ -386,30 +395,22 @@ int cli_rejudge(cli *c)
 {
 	ps_db *ro = NULL, *w = NULL;
 	/* read-only first: a database that does not exist is an error, not created */
-	if (ps_db_open(&ro, c->db_path, PS_DB_READONLY) != PS_OK || ps_db_open(&w, c->db_path, 0) != PS_OK) {
-		fputs("pesleuth: --db ", stderr);
-		cli_put_escaped(stderr, c->db_path);
-		fputs(": ", stderr);
-		cli_put_escaped(stderr, ps_db_errmsg(w ? w : ro));
-		fputc('\n', stderr);
+	if (open_db(c, PS_DB_READONLY, &ro))
+		return EXIT_USAGE;
+	if (open_db(c, 0, &w)) {
 		ps_db_close(ro);
-		ps_db_close(w);
 		return EXIT_USAGE;
 	}
 	rj x = {.c = c, .w = w};
 	int rc = ps_db_each_judged(ro, on_judged, &x);
 	int ret = EXIT_RAN;
 	if (rc != PS_OK) {
-		fputs("pesleuth: rejudge: ", stderr);
-		cli_put_escaped(stderr, ps_db_errmsg(ro));
-		fputc('\n', stderr);
+		say_db_error("rejudge", ro);
 		ret = EXIT_USAGE;
 	}
 	ps_db_close(ro);
 	if (ps_db_flush(w) != PS_OK) {
-		fputs("pesleuth: rejudge: --db: ", stderr);
-		cli_put_escaped(stderr, ps_db_errmsg(w));
-		fputc('\n', stderr);
+		say_db_error("rejudge: --db", w);
 		ret = EXIT_USAGE;
 	}
 	ps_db_close(w);

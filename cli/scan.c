@@ -45,10 +45,10 @@ typedef struct pool {
 	int producing;                     /* the walk is not over */
 	pthread_mutex_t mu;
 	pthread_cond_t work, done, room;
-	/* writer-only state */
-	ps_db *db;
-	uint64_t files_done, bytes_done, files_seen, bytes_seen;
-	uint64_t n_unchanged, n_special, n_too_big;
+	ps_db *db;                       /* the writer's */
+	uint64_t files_done, bytes_done; /* the writer's */
+	uint64_t files_seen, bytes_seen; /* the producer's, under mu */
+	uint64_t n_unchanged, n_too_big; /* the producer's, read after the join */
 	struct timespec t0, last_draw;
 	int drawn; /* a progress line is on the terminal */
 	int stdout_tty;
@@ -432,7 +432,6 @@ static int on_entry(void *ctx, const ps_walk_entry *e)
 		return submit(p, JOB_ERROR, e->path, NULL, e->err ? PS_EIO : PS_ENOTFILE, e->err, NULL) == PS_OK ? 0 : 1;
 	case PS_WALK_SKIP:
 		if (S_ISFIFO(e->st.st_mode) || S_ISSOCK(e->st.st_mode) || S_ISCHR(e->st.st_mode) || S_ISBLK(e->st.st_mode)) {
-			p->n_special++;
 			return submit(p, JOB_NOTE, e->path, NULL, 0, 0, e->why) == PS_OK ? 0 : 1;
 		}
 		if (e->why && strstr(e->why, "max-size"))

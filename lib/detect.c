@@ -926,6 +926,17 @@ static bool packer_name(const char *name)
 	return false;
 }
 
+/* A PACK- finding over the sections named in `sections` (none: no finding). */
+static void pack_finding(ps_findings *fs, const char *id, const char *title, const char *sections, uint64_t off)
+{
+	if (!sections[0])
+		return;
+	ps_finding *f = ps_find(fs, id, PS_SEV_MEDIUM, "%s", title);
+	ps_ev_str(f, fs, "sections", sections);
+	ps_ev_off(f, "offset", off);
+	ps_attack(f, "T1027.002");
+}
+
 static void structure(ps_traits *t, const ps_pe *pe, ps_findings *fs)
 {
 	char wx[256] = "", textw[256] = "", packer[256] = "", ent[256] = "";
@@ -972,27 +983,11 @@ static void structure(ps_traits *t, const ps_pe *pe, ps_findings *fs)
 		ps_ev_int(f, "max_entropy_milli", (int64_t)(max_ent * 1000.0 + 0.5));
 		ps_attack(f, "T1027.002");
 	}
-	if (wx[0]) {
-		ps_finding *f = ps_find(fs, "PACK-WX-SECTION", PS_SEV_MEDIUM,
-		                        "Section both writable and executable (self-modifying or unpacked code)");
-		ps_ev_str(f, fs, "sections", wx);
-		ps_ev_off(f, "offset", wx_off);
-		ps_attack(f, "T1027.002");
-	}
-	if (textw[0]) {
-		ps_finding *f = ps_find(fs, "PACK-TEXT-WRITABLE", PS_SEV_MEDIUM,
-		                        "The code section is writable (code unpacked into a reused .text)");
-		ps_ev_str(f, fs, "sections", textw);
-		ps_ev_off(f, "offset", textw_off);
-		ps_attack(f, "T1027.002");
-	}
-	if (packer[0]) {
-		ps_finding *f = ps_find(fs, "PACK-PACKER-SECTION-NAME", PS_SEV_MEDIUM,
-		                        "Section named by a packer or protector");
-		ps_ev_str(f, fs, "sections", packer);
-		ps_ev_off(f, "offset", packer_off);
-		ps_attack(f, "T1027.002");
-	}
+	pack_finding(fs, "PACK-WX-SECTION", "Section both writable and executable (self-modifying or unpacked code)",
+	             wx, wx_off);
+	pack_finding(fs, "PACK-TEXT-WRITABLE", "The code section is writable (code unpacked into a reused .text)", textw,
+	             textw_off);
+	pack_finding(fs, "PACK-PACKER-SECTION-NAME", "Section named by a packer or protector", packer, packer_off);
 
 	/* The entry point. DLLs may have none; .NET images enter through a stub in .text. */
 	uint32_t ep = pe->opt.address_of_entry_point;
