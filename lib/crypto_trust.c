@@ -260,17 +260,6 @@ done:
 
 /* ------------------------------------------------------------ blocklists */
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Hex digits of s (':' and blanks ignored) into out; returns the byte count or -1. */
 static int parse_hex(const char *s, uint8_t *out, size_t max)
 {
@@ -279,7 +268,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t max)
 	for (; *s; s++) {
 		if (*s == ':' || *s == ' ' || *s == '\t' || *s == '"')
 			continue;
-		int v = hexval((unsigned char)*s);
+		int v = ps_hex_digit((unsigned char)*s);
 		if (v < 0)
 			return -1;
 		if (hi < 0)
@@ -361,7 +350,7 @@ static const char *crb_line(ps_trust *t, char *line)
 		return ".crb Serial is not hex";
 	size_t k = 0;
 	for (const char *p = f[3]; *p && k + 1 < sizeof(e.serial); p++)
-		if (hexval((unsigned char)*p) >= 0)
+		if (ps_hex_digit((unsigned char)*p) >= 0)
 			e.serial[k++] = (char)((*p >= 'A' && *p <= 'F') ? *p + 32 : *p);
 	if (t->n_crb == t->cap_crb) {
 		size_t nc = t->cap_crb ? 2 * t->cap_crb : 16;

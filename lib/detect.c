@@ -1173,8 +1173,8 @@ static void ioc_evidence(ps_finding *f, ps_findings *fs, const ps_ioc_match *m)
 	ps_ev_uint(f, "line", m->line);
 }
 
-/* IOC-HASH and IOC-CERT: the file's hashes and its signers' thumbprints. */
-void ps_ioc_file_findings(const ps_iocs *iocs, const ps_report *r, const ps_pe *pe, ps_findings *fs)
+/* IOC-HASH: the file's hashes. */
+static void ioc_hash_findings(const ps_iocs *iocs, const ps_report *r, ps_findings *fs)
 {
 	static const struct { unsigned bit; size_t off, n; const char *name; } hs[] = {
 		{PS_HASH_MD5, offsetof(ps_hashes, md5), 16, "md5"},
@@ -1193,9 +1193,12 @@ void ps_ioc_file_findings(const ps_iocs *iocs, const ps_report *r, const ps_pe *
 			break;
 		}
 	}
-	if (!pe)
-		return;
-	for (size_t i = 0; i < pe->n_signatures; i++) {
+}
+
+/* IOC-CERT: the signers' thumbprints. */
+static void ioc_cert_findings(const ps_iocs *iocs, const ps_pe *pe, ps_findings *fs)
+{
+	for (size_t i = 0; pe && i < pe->n_signatures; i++) {
 		const ps_cert *c = pe->signatures[i].signer;
 		if (!c)
 			continue;
@@ -1256,19 +1259,20 @@ void ps_ioc_string_findings(const ps_iocs *iocs, const char *text, uint64_t offs
 
 static void iocs(ps_traits *t, const ps_pe *pe, const ps_report *r, const ps_iocs *iocs, ps_findings *fs)
 {
-	ps_ioc_file_findings(iocs, r, NULL, fs);
+	ioc_hash_findings(iocs, r, fs);
 	for (size_t i = 0; i < t->n_ioc; i++) {
 		const struct iochit *h = &t->ioc[i];
 		if (!h->decoded && pe && in_manifest(pe, h->offset))
 			continue;
 		ioc_network_finding(fs, h->text, h->offset, h->decoded, h->m);
 	}
-	if (pe) {
-		/* the certificate part only (the hashes were matched above) */
-		ps_report nohash = *r;
-		nohash.hashes.computed = 0;
-		ps_ioc_file_findings(iocs, &nohash, pe, fs);
-	}
+	ioc_cert_findings(iocs, pe, fs);
+}
+
+void ps_ioc_file_findings(const ps_iocs *iocs, const ps_report *r, const ps_pe *pe, ps_findings *fs)
+{
+	ioc_hash_findings(iocs, r, fs);
+	ioc_cert_findings(iocs, pe, fs);
 }
 
 void ps_traits_judge(ps_traits *t, ps_pectx *c, bool is_pe, const ps_report *r, const ps_options *opt)

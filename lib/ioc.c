@@ -165,16 +165,6 @@ static size_t total(const ps_iocs *x)
 
 /* ------------------------------------------------------------ parsing */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool blank(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r'; }
 
@@ -356,7 +346,7 @@ static const char *line(loader *L, unsigned lineno, const char *s, size_t n, boo
 	ps_ioc_match m = {.feed = L->path, .line = lineno};
 	/* hashes */
 	size_t hexd = 0;
-	while (hexd < in && hexval(s[hexd]) >= 0)
+	while (hexd < in && ps_hex_digit((unsigned char)s[hexd]) >= 0)
 		hexd++;
 	vec *v = NULL;
 	uint8_t digest[32];
@@ -368,7 +358,7 @@ static const char *line(loader *L, unsigned lineno, const char *s, size_t n, boo
 			return L->why;
 		}
 		for (size_t i = 0; i < in; i += 2)
-			digest[i / 2] = (uint8_t)(hexval(s[i]) << 4 | hexval(s[i + 1]));
+			digest[i / 2] = (uint8_t)(ps_hex_digit((unsigned char)s[i]) << 4 | ps_hex_digit((unsigned char)s[i + 1]));
 		ps_hex(value, digest, in / 2);
 		vn = in;
 		v = &x->v[in == 32 ? V_MD5 : in == 40 ? V_SHA1 : V_SHA256];

@@ -139,29 +139,6 @@ int ps_report_judge_facts(char **out, const ps_report *r)
 
 /* ------------------------------------------------------------------ rebuild */
 
-static int unhex(uint8_t *dst, size_t cap, const char *s, size_t *n)
-{
-	size_t l = s ? strlen(s) : 0;
-	if (l % 2 || l / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < l / 2; i++) {
-		unsigned v = 0;
-		for (int k = 0; k < 2; k++) {
-			char c = s[2 * i + k];
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else
-				return -1;
-		}
-		dst[i] = (uint8_t)v;
-	}
-	*n = l / 2;
-	return 0;
-}
-
 static uint64_t ju(const json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
@@ -263,12 +240,11 @@ int ps_rejudge(ps_report **out, char **json_out, const char *facts, const char *
 	r->format = (ps_format)ju(fj, "format");
 	r->format_detail = r->format == PS_FORMAT_PE ? "PE" : r->format == PS_FORMAT_MZ ? "MZ" : "unknown";
 	json_t *h = json_object_get(fj, "hashes");
-	size_t n;
-	if (!unhex(r->hashes.md5, 16, json_string_value(json_object_get(h, "md5")), &n) && n == 16)
+	if (ps_unhex(r->hashes.md5, 16, json_string_value(json_object_get(h, "md5"))) == 16)
 		r->hashes.computed |= PS_HASH_MD5;
-	if (!unhex(r->hashes.sha1, 20, json_string_value(json_object_get(h, "sha1")), &n) && n == 20)
+	if (ps_unhex(r->hashes.sha1, 20, json_string_value(json_object_get(h, "sha1"))) == 20)
 		r->hashes.computed |= PS_HASH_SHA1;
-	if (!unhex(r->hashes.sha256, 32, json_string_value(json_object_get(h, "sha256")), &n) && n == 32)
+	if (ps_unhex(r->hashes.sha256, 32, json_string_value(json_object_get(h, "sha256"))) == 32)
 		r->hashes.computed |= PS_HASH_SHA256;
 
 	/* the facts-of-the-bytes findings of the stored report */
@@ -338,7 +314,7 @@ int ps_rejudge(ps_report **out, char **json_out, const char *facts, const char *
 		if (pe->has_certificate_table && tab && *tab) {
 			size_t tl = strlen(tab) / 2;
 			uint8_t *bytes = ps_arena_alloc(arena, tl ? tl : 1);
-			if (!bytes || unhex(bytes, tl, tab, &tl)) {
+			if (!bytes || ps_unhex(bytes, tl, tab) != (long)tl) {
 				rc = bytes ? PS_EINVAL : PS_ENOMEM;
 				goto done;
 			}
@@ -368,11 +344,11 @@ int ps_rejudge(ps_report **out, char **json_out, const char *facts, const char *
 				json_t *x = json_array_get(sigs, k);
 				s->offset += pe->certificate_table_offset;
 				s->computed = jb(x, "computed");
-				size_t dl;
 				if (s->computed) {
-					unhex(s->computed_digest, sizeof(s->computed_digest), json_string_value(json_object_get(x, "digest")), &dl);
-					unhex(s->section_digest, sizeof(s->section_digest),
-					      json_string_value(json_object_get(x, "section_digest")), &dl);
+					ps_unhex(s->computed_digest, sizeof(s->computed_digest),
+					         json_string_value(json_object_get(x, "digest")));
+					ps_unhex(s->section_digest, sizeof(s->section_digest),
+					         json_string_value(json_object_get(x, "section_digest")));
 				}
 				s->digest_ok = jb(x, "digest_ok");
 				s->section_digest_ok = jb(x, "section_digest_ok");

@@ -162,3 +162,28 @@ char *ps_hex(char *dst, const uint8_t *p, size_t n)
 	dst[2 * n] = 0;
 	return dst;
 }
+
+int ps_hex_digit(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+long ps_unhex(uint8_t *dst, size_t cap, const char *s)
+{
+	size_t l = s ? strlen(s) : 0;
+	if (l % 2 || l / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < l / 2; i++) {
+		int hi = ps_hex_digit((unsigned char)s[2 * i]), lo = ps_hex_digit((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		dst[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (long)(l / 2);
+}

@@ -29,6 +29,11 @@ size_t ps_utf8_from_utf16le(char *dst, const uint8_t *src, size_t n_units);
 
 /* Lowercase hex of n bytes into dst (2n + 1 bytes, NUL-terminated); returns dst. */
 char *ps_hex(char *dst, const uint8_t *p, size_t n);
+/* Value of one hex digit (either case), or -1. */
+int ps_hex_digit(int ch);
+/* Exactly the hex digits of s (NULL: none), decoded into dst; the byte count, or -1 for an odd
+ * length, a non-hex character or more than cap bytes. */
+long ps_unhex(uint8_t *dst, size_t cap, const char *s);
 
 /* Arena versions; NULL when the arena is exhausted. */
 char *ps_arena_utf8_from_bytes(ps_arena *a, const uint8_t *src, size_t n);
