@@ -164,6 +164,8 @@ static int analyze(ps_report **out, const uint8_t *data, size_t len, const char 
 	bool scanning = true; /* the string and XOR scanners, within the time budget */
 	for (size_t off = 0; off < len;) {
 		size_t n = len - off < PS_PASS_WINDOW ? len - off : PS_PASS_WINDOW;
+		if (src)
+			ps_source_will_need(src, off, n);
 		rc = ps_pass_feed(pass, data + off, n);
 		if (rc)
 			goto out;

@@ -170,15 +170,19 @@ static int api_cmp(const void *key, const void *elem)
 	return strcmp((const char *)key, ((const api_def *)elem)->name);
 }
 
+
 #define API_SLOTS 1024u
 _Static_assert(N_APIS < 255 && N_APIS < API_SLOTS / 4, "API table");
 
-static uint32_t fnv1a(const char *s)
+/* Slot of a name of n >= 4 characters: its length and its first and last four bytes, O(1)
+ * per string (most strings are not API names; a full compare settles the rest). */
+static uint32_t api_hash(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	uint32_t a, b;
+	memcpy(&a, s, 4);
+	memcpy(&b, s + n - 4, 4);
+	uint32_t h = (uint32_t)n * 0x9e3779b1u ^ a * 0x85ebca77u ^ b * 0xc2b2ae3du;
+	return (h ^ h >> 15) & (API_SLOTS - 1);
 }
 
 static long api_find(const char *name)
@@ -281,14 +285,16 @@ struct ps_traits {
 	uint8_t api_slot[API_SLOTS]; /* open-addressing table of the API names (index + 1) */
 	uint8_t nlen[N_NEEDLES + PS_MAX_PREFILTER]; /* needle and prefilter lengths */
 	hit needle[N_NEEDLES];
+	uint64_t trigram_bits[65536 / 64]; /* some needle starts with three lowercase bytes of
+	                                     * this hash (trigram_hash) */
 	uint8_t bigram[65536]; /* first needle (index + 1) starting with these two lowercase bytes */
 	uint8_t next_needle[N_NEEDLES + PS_MAX_PREFILTER]; /* the next one with the same first two
 	                                                     * bytes (index + 1); prefilter literals
 	                                                     * follow the needles */
-	/* the YARA prefilter (rules.h): literals, and whether one was seen or a run was cut */
+	/* the YARA prefilter (rules.h): literals, and whether one was seen */
 	const char *const *pf;
 	size_t n_pf;
-	bool pf_hit, pf_unsure;
+	bool pf_hit;
 	/* distinct privilege names ("Se...Privilege") */
 	char priv_names[PRIV_NAMES_KEPT][40];
 	unsigned n_priv_names;
@@ -319,6 +325,36 @@ struct ps_traits {
 	unsigned ov_mz_checks;
 	char lower[PS_STR_MAX_LEN + 1];
 };
+
+/* ASCII lowercase of a byte */
+static const uint8_t lct[256] = {
+#define R4(i) (i), (i) + 1, (i) + 2, (i) + 3
+#define R16(i) R4(i), R4((i) + 4), R4((i) + 8), R4((i) + 12)
+	R16(0x00), R16(0x10), R16(0x20), R16(0x30),
+	0x40, R4(0x61), R4(0x65), R4(0x69), R4(0x6d), R4(0x71), R4(0x75), 0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	R16(0x60), R16(0x70), R16(0x80), R16(0x90), R16(0xa0), R16(0xb0), R16(0xc0), R16(0xd0), R16(0xe0), R16(0xf0),
+#undef R16
+#undef R4
+};
+_Static_assert(sizeof(lct) == 256, "lct");
+
+static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* 16-bit hash of three bytes (c0 | c1 << 8 | c2 << 16), each ORed with 0x20: an ASCII letter
+ * of either case hashes like its lowercase (other bytes may collide, which the full compare
+ * after the filter settles). */
+static inline unsigned trigram_hash(uint32_t tg) { return ((tg | 0x202020u) * 0x9e3779b1u) >> 16; }
+
+/* Enters needle idx (lowercase, at least 3 bytes) in the filters. */
+static inline void needle_add(ps_traits *t, const char *text, size_t idx)
+{
+	const uint8_t *u = (const uint8_t *)text;
+	unsigned bg = (unsigned)u[0] << 8 | u[1], h = trigram_hash(u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16);
+	t->next_needle[idx] = t->bigram[bg];
+	t->bigram[bg] = (uint8_t)(idx + 1);
+	t->trigram_bits[h >> 6] |= 1ull << (h & 63);
+	t->nlen[idx] = (uint8_t)strlen(text);
+}
 
 static inline uint8_t lc(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
 
@@ -382,53 +418,32 @@ static void privilege_name(ps_traits *t, const char *s, size_t n)
 		memcpy(t->priv_names[t->n_priv_names++], s, n + 1);
 }
 
-static bool ident_like(const char *s, size_t n)
+/* The needles (and, with pf_only, only the prefilter literals) in txt[0, n), matched without
+ * regard to ASCII case: a bitmap of hashed first trigrams (8 KiB, stays in L1) stops nearly
+ * every position with one test; the few left walk the needles starting with their bigram. */
+static void match_needles(ps_traits *t, const char *txt, size_t n, uint64_t offset, unsigned step,
+                          bool in_cert, bool pf_only)
 {
-	if (n < 6 || n > 40 || !(s[0] >= 'A' && s[0] <= 'Z'))
-		return false;
-	for (size_t i = 1; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-			return false;
-	}
-	return true;
-}
-
-static void on_string(void *ctx, const ps_str *s)
-{
-	ps_traits *t = ctx;
-	/* The certificate table holds no program strings, but YARA scans it like any byte. */
-	bool in_cert = s->offset >= t->cert_lo && s->offset < t->cert_hi;
-	if (s->truncated)
-		t->pf_unsure = true; /* a prefilter literal may sit in the cut tail */
-	if (in_cert && (!t->n_pf || t->pf_hit))
+	_Static_assert(PS_PREFILTER_MIN_LEN >= 3, "needles have a first trigram");
+	if (n < 3)
 		return;
-	const char *txt = s->text;
-	size_t n = s->len;
-	unsigned step = s->wide ? 2 : 1;
-	if (!in_cert && ident_like(txt, n)) {
-		long a = -1;
-		for (uint32_t h = fnv1a(txt) & (API_SLOTS - 1); t->api_slot[h]; h = (h + 1) & (API_SLOTS - 1))
-			if (!strcmp(apis[t->api_slot[h] - 1].name, txt)) {
-				a = t->api_slot[h] - 1;
-				break;
-			}
-		if (a >= 0 && t->api_str[a] == NONE)
-			t->api_str[a] = s->offset;
-		privilege_name(t, txt, n);
-	}
-	/* needles: a bigram filter, then the candidates */
-	char *l = t->lower;
-	for (size_t i = 0; i < n; i++)
-		l[i] = (char)lc((uint8_t)txt[i]);
-	l[n] = 0;
-	for (size_t i = 0; i + 1 < n; i++) {
-		unsigned bg = (unsigned)(uint8_t)l[i] << 8 | (uint8_t)l[i + 1];
-		for (unsigned k1 = t->bigram[bg]; k1; k1 = t->next_needle[k1 - 1]) {
+	const uint8_t *u = (const uint8_t *)txt;
+	for (size_t i = 0; i + 2 < n; i++) {
+		/* txt[n] is the NUL: four bytes can be read at i < n - 2 */
+		unsigned th = trigram_hash(le32(u + i) & 0xffffffu);
+		if (!(t->trigram_bits[th >> 6] >> (th & 63) & 1))
+			continue;
+		for (unsigned k1 = t->bigram[(unsigned)lct[u[i]] << 8 | lct[u[i + 1]]]; k1; k1 = t->next_needle[k1 - 1]) {
 			size_t k = k1 - 1;
+			if (pf_only && k < N_NEEDLES)
+				continue;
 			const char *nd = k < N_NEEDLES ? needles[k].text : t->pf[k - N_NEEDLES];
-			size_t m = t->nlen[k];
-			if (m > n - i || memcmp(l + i, nd, m) != 0)
+			size_t m = t->nlen[k], j = 2;
+			if (m > n - i)
+				continue;
+			while (j < m && lct[u[i + j]] == (uint8_t)nd[j])
+				j++;
+			if (j < m)
 				continue;
 			if (k >= N_NEEDLES) {
 				t->pf_hit = true;
@@ -438,13 +453,58 @@ static void on_string(void *ctx, const ps_str *s)
 				continue;
 			hit *h = &t->needle[k];
 			if (h->count < HIT_OFFSETS)
-				h->offsets[h->count] = s->offset + (uint64_t)i * step;
+				h->offsets[h->count] = offset + (uint64_t)i * step;
 			if (!h->count++) {
-				h->offset = s->offset + (uint64_t)i * step;
+				h->offset = offset + (uint64_t)i * step;
 				snprintf(h->text, sizeof(h->text), "%s", txt);
 			}
 		}
 	}
+}
+
+/* A run longer than PS_STR_MAX_LEN reaches on_string cut; the prefilter literals are looked for
+ * in the rest of it, in the file's bytes, PS_STR_MAX_LEN characters at a time with an overlap
+ * of a literal's length. */
+static void prefilter_tail(ps_traits *t, const ps_str *s)
+{
+	const size_t keep = PS_PREFILTER_MAX_LEN - 1, chunk = PS_STR_MAX_LEN;
+	unsigned step = s->wide ? 2 : 1;
+	for (size_t c = s->len - keep; c < s->raw_len && !t->pf_hit; c += chunk - keep) {
+		size_t m = s->raw_len - c < chunk ? s->raw_len - c : chunk;
+		for (size_t j = 0; j < m; j++)
+			t->lower[j] = (char)s->raw[(c + j) * step];
+		t->lower[m] = 0;
+		match_needles(t, t->lower, m, 0, 0, true, true);
+		if (m < chunk)
+			break;
+	}
+}
+
+static void on_string(void *ctx, const ps_str *s)
+{
+	ps_traits *t = ctx;
+	/* The certificate table holds no program strings, but YARA scans it like any byte. */
+	bool in_cert = s->offset >= t->cert_lo && s->offset < t->cert_hi;
+	if (in_cert && (!t->n_pf || t->pf_hit))
+		return;
+	const char *txt = s->text;
+	size_t n = s->len;
+	unsigned step = s->wide ? 2 : 1;
+	/* API names: equal to a name of the table (names are 6..40 identifier characters) */
+	if (!in_cert && n >= 6 && n <= 40) {
+		for (uint32_t h = api_hash(txt, n); t->api_slot[h]; h = (h + 1) & (API_SLOTS - 1)) {
+			size_t a = t->api_slot[h] - 1u;
+			if (!strcmp(apis[a].name, txt)) {
+				if (t->api_str[a] == NONE)
+					t->api_str[a] = s->offset;
+				break;
+			}
+		}
+		privilege_name(t, txt, n);
+	}
+	match_needles(t, txt, n, s->offset, step, in_cert, false);
+	if (s->truncated && t->n_pf && !t->pf_hit)
+		prefilter_tail(t, s);
 	if (in_cert)
 		return;
 	/* network indicators (netind bails out early on strings without '.' or ':') */
@@ -485,27 +545,19 @@ int ps_traits_new(ps_traits **out, const ps_pectx *c, bool is_pe, const ps_optio
 	t->iocs = opt ? opt->iocs : NULL;
 	for (size_t i = 0; i < N_APIS; i++) {
 		t->api_str[i] = NONE;
-		uint32_t h = fnv1a(apis[i].name) & (API_SLOTS - 1);
+		uint32_t h = api_hash(apis[i].name, strlen(apis[i].name));
 		while (t->api_slot[h])
 			h = (h + 1) & (API_SLOTS - 1);
 		t->api_slot[h] = (uint8_t)(i + 1);
 	}
 	for (size_t k = 0; k < N_NEEDLES; k++) {
 		t->needle[k].offset = NONE;
-		unsigned bg = (unsigned)(uint8_t)needles[k].text[0] << 8 | (uint8_t)needles[k].text[1];
-		t->next_needle[k] = t->bigram[bg];
-		t->bigram[bg] = (uint8_t)(k + 1);
-		t->nlen[k] = (uint8_t)strlen(needles[k].text);
+		needle_add(t, needles[k].text, k);
 	}
 	if (opt && opt->rules) {
 		t->n_pf = ps_rules_prefilter(opt->rules, &t->pf);
-		for (size_t k = 0; k < t->n_pf; k++) {
-			size_t idx = N_NEEDLES + k;
-			unsigned bg = (unsigned)(uint8_t)t->pf[k][0] << 8 | (uint8_t)t->pf[k][1];
-			t->next_needle[idx] = t->bigram[bg];
-			t->bigram[bg] = (uint8_t)(idx + 1);
-			t->nlen[idx] = (uint8_t)strlen(t->pf[k]);
-		}
+		for (size_t k = 0; k < t->n_pf; k++)
+			needle_add(t, t->pf[k], N_NEEDLES + k);
 	}
 	t->cert_lo = t->cert_hi = 0;
 	t->ov_pe_offset = NONE;
@@ -543,7 +595,7 @@ int ps_traits_new(ps_traits **out, const ps_pectx *c, bool is_pe, const ps_optio
 
 bool ps_traits_rules_needed(const ps_traits *t)
 {
-	return !t || !t->n_pf || t->pf_hit || t->pf_unsure;
+	return !t || !t->n_pf || t->pf_hit;
 }
 
 void ps_traits_free(ps_traits *t)
@@ -551,7 +603,6 @@ void ps_traits_free(ps_traits *t)
 	free(t);
 }
 
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 
 static void overlay_window(ps_traits *t, const uint8_t *data, size_t len, size_t start, size_t end)
 {

@@ -60,7 +60,7 @@
  * pages released window by window as the single hashing pass goes, so resident memory stays
  * bounded whatever the file size. */
 #define PS_READ_WHOLE_MAX (2u << 20)
-#define PS_PASS_WINDOW (1u << 20)
+#define PS_PASS_WINDOW (256u << 10)
 
 /* Directory recursion depth for scan. */
 #define PS_MAX_WALK_DEPTH 256u

@@ -45,7 +45,8 @@ static void set(jb *b, json_t *obj, const char *key, json_t *v)
 		b->err = 1;
 		return;
 	}
-	if (json_object_set_new(obj, key, v) != 0)
+	/* keys are this file's literals (and evidence keys from the code): no UTF-8 check */
+	if (json_object_set_new_nocheck(obj, key, v) != 0)
 		b->err = 1;
 }
 
@@ -76,12 +77,14 @@ static json_t *j_raw(const char *s)
 	if (!s)
 		return json_null();
 	size_t n = strlen(s);
-	char *buf = malloc(PS_UTF8_BOUND(n));
+	char small[PS_UTF8_BOUND(256)];
+	char *buf = n <= 256 ? small : malloc(PS_UTF8_BOUND(n));
 	if (!buf)
 		return NULL;
 	size_t m = ps_utf8_from_bytes(buf, (const uint8_t *)s, n);
-	json_t *v = json_stringn(buf, m);
-	free(buf);
+	json_t *v = json_stringn_nocheck(buf, m); /* valid UTF-8 by construction */
+	if (buf != small)
+		free(buf);
 	return v;
 }
 
@@ -102,7 +105,7 @@ static json_t *j_hex(const uint8_t *p, size_t n)
 	char buf[129];
 	if (n > 64)
 		n = 64;
-	return json_string(ps_hex(buf, p, n));
+	return json_string_nocheck(ps_hex(buf, p, n));
 }
 
 /* ISO 8601 UTC with Z and always a four-digit year: strftime's %Y does not pad the years

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,83 @@
 
 #include "limits.h"
 #include "pesleuth/error.h"
+
+/* The per-thread read buffer: taken by ps_source_open, given back by ps_source_close, freed
+ * when the thread exits. */
+typedef struct cached_buf {
+	void *p;
+	size_t cap;
+} cached_buf;
+
+static pthread_key_t buf_key;
+static int buf_key_ok;
+static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
+
+static void cached_free(void *v)
+{
+	cached_buf *c = v;
+	free(c->p);
+	free(c);
+}
+
+static void buf_key_init(void) { buf_key_ok = pthread_key_create(&buf_key, cached_free) == 0; }
+
+static cached_buf *cached(void)
+{
+	(void)pthread_once(&buf_once, buf_key_init);
+	if (!buf_key_ok)
+		return NULL;
+	cached_buf *c = pthread_getspecific(buf_key);
+	if (!c && (c = calloc(1, sizeof(*c))) != NULL && pthread_setspecific(buf_key, c) != 0) {
+		free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+/* Under AddressSanitizer every file gets a buffer of its exact size, so that a read past
+ * the end is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PS_CACHE_READ_BUF 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PS_CACHE_READ_BUF 0
+#endif
+#endif
+#ifndef PS_CACHE_READ_BUF
+#define PS_CACHE_READ_BUF 1
+#endif
+
+/* A buffer of at least len bytes (len <= PS_READ_WHOLE_MAX), its size in *cap. */
+static void *take_buf(size_t len, size_t *cap)
+{
+	cached_buf *c = PS_CACHE_READ_BUF ? cached() : NULL;
+	if (c && c->p && c->cap >= len) {
+		void *p = c->p;
+		*cap = c->cap;
+		c->p = NULL;
+		c->cap = 0;
+		return p;
+	}
+	/* Sized for the largest file read whole, so that one buffer serves every later file. */
+	size_t want = c ? PS_READ_WHOLE_MAX : len;
+	void *p = malloc(want);
+	if (!p && want > len)
+		p = malloc(want = len);
+	*cap = p ? want : 0;
+	return p;
+}
+
+static void give_buf(void *p, size_t cap)
+{
+	cached_buf *c = p && PS_CACHE_READ_BUF ? cached() : NULL;
+	if (c && !c->p && cap <= PS_READ_WHOLE_MAX) {
+		c->p = p;
+		c->cap = cap;
+		return;
+	}
+	free(p);
+}
 
 int ps_source_open(ps_source *s, const char *path)
 {
@@ -49,7 +127,8 @@ int ps_source_open(ps_source *s, const char *path)
 		s->owned = p;
 		goto out;
 	}
-	uint8_t *buf = malloc(len);
+	size_t cap = 0;
+	uint8_t *buf = take_buf(len, &cap);
 	if (!buf) {
 		rc = PS_ENOMEM;
 		goto out;
@@ -61,7 +140,7 @@ int ps_source_open(ps_source *s, const char *path)
 			if (errno == EINTR)
 				continue;
 			saved = errno;
-			free(buf);
+			give_buf(buf, cap);
 			errno = saved;
 			rc = PS_EIO;
 			goto out;
@@ -73,6 +152,7 @@ int ps_source_open(ps_source *s, const char *path)
 	s->data = buf;
 	s->len = got;
 	s->owned = buf;
+	s->cap = cap;
 out:
 	saved = errno;
 	close(fd);
@@ -92,11 +172,29 @@ void ps_source_done_with(ps_source *s, size_t off, size_t n)
 		(void)madvise((uint8_t *)s->owned + start, end - start, MADV_DONTNEED);
 }
 
+void ps_source_will_need(ps_source *s, size_t off, size_t n)
+{
+#ifdef MADV_POPULATE_READ
+	if (!s->mapped || n == 0 || off >= s->len)
+		return;
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t page = pg > 0 ? (size_t)pg : 4096;
+	size_t start = off / page * page;
+	if (n > s->len - off)
+		n = s->len - off;
+	(void)madvise((uint8_t *)s->owned + start, off + n - start, MADV_POPULATE_READ);
+#else
+	(void)s;
+	(void)off;
+	(void)n;
+#endif
+}
+
 void ps_source_close(ps_source *s)
 {
 	if (s->mapped)
 		munmap(s->owned, s->len);
 	else
-		free(s->owned);
+		give_buf(s->owned, s->cap);
 	memset(s, 0, sizeof(*s));
 }

@@ -114,7 +114,7 @@ static void emit(ps_strscan *s, const uint8_t *p, size_t n, size_t off, bool wid
 		memcpy(s->buf, p, m);
 	}
 	s->buf[m] = '\0';
-	ps_str st = {.offset = off, .wide = wide, .truncated = n > m, .len = m, .text = s->buf};
+	ps_str st = {.offset = off, .wide = wide, .truncated = n > m, .len = m, .text = s->buf, .raw = p, .raw_len = n};
 	s->n_strings++;
 	if (s->fn)
 		s->fn(s->ctx, &st);

@@ -17,6 +17,9 @@ typedef struct ps_str {
 	bool truncated;   /* the run was longer than PS_STR_MAX_LEN characters */
 	size_t len;       /* characters, <= PS_STR_MAX_LEN */
 	const char *text; /* the characters as ASCII, NUL-terminated; valid during the callback */
+	const uint8_t *raw; /* the whole run in the file's bytes (also when truncated): raw_len
+	                     * characters, 2 bytes each when wide; valid during the callback */
+	size_t raw_len;
 } ps_str;
 
 typedef void (*ps_str_fn)(void *ctx, const ps_str *s);
