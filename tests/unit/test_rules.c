@@ -746,6 +746,32 @@ static void prefilter_declarations(void **state)
 	assert_int_equal(ps_analyze_buffer(&rp, without, sizeof(without), "x", &opt), PS_OK);
 	assert_int_equal(rp->n_findings, 0);
 	ps_report_free(rp);
+
+	/* a printable run longer than PS_STR_MAX_LEN reaches the scanner cut: a literal in the cut
+	 * tail (straddling the cut, or far beyond it), ASCII or UTF-16LE, still lets YARA run, and
+	 * a long run without one does not */
+	static const size_t at[] = {0, PS_STR_MAX_LEN - 3, PS_STR_MAX_LEN, 5000, 9994};
+	for (size_t w = 0; w < 2; w++) {
+		for (size_t k = 0; k <= sizeof(at) / sizeof(at[0]); k++) {
+			size_t chars = 10000, step = w + 1, n = chars * step;
+			uint8_t *buf = calloc(1, n);
+			assert_non_null(buf);
+			for (size_t i = 0; i < chars; i++)
+				buf[i * step] = (uint8_t)('a' + i % 7); /* a..g: never "needle" */
+			bool put = k < sizeof(at) / sizeof(at[0]);
+			if (put)
+				for (size_t i = 0; i < 6; i++)
+					buf[(at[k] + i) * step] = (uint8_t)"NeEdLe"[i];
+			rp = NULL;
+			assert_int_equal(ps_analyze_buffer(&rp, buf, n, "x", &opt), PS_OK);
+			if (put != (rp->n_findings == 1))
+				print_error("wide %zu, literal at %zu (%s): %zu findings\n", w, put ? at[k] : 0,
+				            put ? "put" : "none", rp->n_findings);
+			assert_int_equal(rp->n_findings, put ? 1 : 0);
+			ps_report_free(rp);
+			free(buf);
+		}
+	}
 	ps_rules_free(r);
 
 	/* one file without a declaration: no prefilter, every file is scanned */
