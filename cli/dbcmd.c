@@ -66,10 +66,8 @@ static int collect(void *ctx, const ps_db_cert *c)
 
 static void iso(char *buf, size_t cap, int64_t t)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (t == PS_TIME_NONE || !gmtime_r(&tt, &tm) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, cap, "-");
+	char b[PS_TIME_ISO_SIZE];
+	snprintf(buf, cap, "%s", ps_time_iso(b, t)[0] ? b : "-");
 }
 
 static json_t *jtime(int64_t t)

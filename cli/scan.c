@@ -116,10 +116,8 @@ static void verify_line(FILE *f, const ps_report *r)
 		else
 			fputs("(no signer certificate)", f);
 		if (s->signing_time != PS_TIME_NONE) {
-			char buf[40];
-			time_t t = (time_t)s->signing_time;
-			struct tm tm;
-			if (gmtime_r(&t, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+			char buf[PS_TIME_ISO_SIZE];
+			if (ps_time_iso(buf, s->signing_time)[0])
 				fprintf(f, "  timestamp %s", buf);
 		}
 		fputc('\n', f);

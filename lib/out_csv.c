@@ -149,18 +149,11 @@ static void cell_hex(cb *b, const uint8_t *p, size_t n)
 	cell(b, ps_hex(buf, p, n > 64 ? 64 : n));
 }
 
-/* ISO 8601 UTC with Z and a four-digit year (as j_time in out_json.c: strftime's %Y does not
- * pad years before 1000); empty for PS_TIME_NONE or outside the years 0000-9999. */
+/* ps_time_iso; empty for PS_TIME_NONE or outside the years 0000-9999. */
 static void cell_time(cb *b, int64_t t)
 {
-	char buf[64] = "";
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (t != PS_TIME_NONE && (int64_t)tt == t && gmtime_r(&tt, &tm) && tm.tm_year >= -1900 &&
-	    tm.tm_year <= 9999 - 1900)
-		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	cell(b, buf);
+	char buf[PS_TIME_ISO_SIZE];
+	cell(b, ps_time_iso(buf, t));
 }
 
 static int finish(char **out, cb *b)

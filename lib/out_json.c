@@ -108,20 +108,11 @@ static json_t *j_hex(const uint8_t *p, size_t n)
 	return json_string_nocheck(ps_hex(buf, p, n));
 }
 
-/* ISO 8601 UTC with Z and always a four-digit year: strftime's %Y does not pad the years
- * before 1000 that an X.509 GeneralizedTime can hold, and "1-01-01T00:00:00Z" is neither
- * ISO 8601 nor a date Elasticsearch accepts (the document would be rejected). Times outside
- * the years 0000-9999 (never from a certificate or a PE header) are null. */
+/* ps_time_iso: four-digit years always; null outside 0000-9999 or when absent. */
 static json_t *j_time(int64_t t)
 {
-	char buf[64];
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if ((int64_t)tt != t || !gmtime_r(&tt, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
-		return json_null();
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return json_string(buf);
+	char buf[PS_TIME_ISO_SIZE];
+	return ps_time_iso(buf, t)[0] ? json_string_nocheck(buf) : json_null();
 }
 
 static json_t *j_entropy(double e)

@@ -51,15 +51,30 @@ static void hex(FILE *f, const uint8_t *p, size_t n)
 		fprintf(f, "%02x", p[i]);
 }
 
-static void iso_time(FILE *f, int64_t t)
+char *ps_time_iso(char buf[PS_TIME_ISO_SIZE], int64_t t)
 {
-	char buf[40];
 	time_t tt = (time_t)t;
 	struct tm tm;
-	if (gmtime_r(&tt, &tm) && strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm))
-		fputs(buf, f);
-	else
+	buf[0] = '\0';
+	if (t != PS_TIME_NONE && (int64_t)tt == t && gmtime_r(&tt, &tm) && tm.tm_year >= -1900 &&
+	    tm.tm_year <= 9999 - 1900)
+		snprintf(buf, PS_TIME_ISO_SIZE, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
+		         (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+		         (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
+	return buf;
+}
+
+/* "YYYY-MM-DD HH:MM:SS UTC" */
+static void iso_time(FILE *f, int64_t t)
+{
+	char buf[PS_TIME_ISO_SIZE];
+	if (!ps_time_iso(buf, t)[0]) {
 		fputs("?", f);
+		return;
+	}
+	buf[10] = ' ';
+	buf[19] = '\0';
+	fprintf(f, "%s UTC", buf);
 }
 
 static void section_name(FILE *f, const ps_section *s)

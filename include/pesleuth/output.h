@@ -29,6 +29,13 @@ int ps_report_json(char **out, const ps_report *r, unsigned flags);
 /* One JSON object for a path that could not be analyzed: {"path":..., "error": {...}}. */
 int ps_error_json(char **out, const char *path, int err, int errno_value);
 
+/* t (seconds since the epoch) as ISO 8601 UTC, "YYYY-MM-DDTHH:MM:SSZ", always with four year
+ * digits (strftime's %Y does not pad the years before 1000 that an X.509 GeneralizedTime can
+ * hold, and Elasticsearch rejects "1-01-01T00:00:00Z"). Returns buf; buf is "" (and the
+ * result false-y via buf[0] == 0) for PS_TIME_NONE and times outside the years 0000-9999. */
+#define PS_TIME_ISO_SIZE 21
+char *ps_time_iso(char buf[PS_TIME_ISO_SIZE], int64_t t);
+
 /* The human-readable report (show). */
 int ps_report_text(FILE *f, const ps_report *r);
 

@@ -192,12 +192,28 @@ static void utf8_helpers(void **state)
 	assert_false(ps_cp_is_unsafe(0x4E2D));
 }
 
+/* One formatter for every output: four-digit years, empty outside 0000-9999 or when absent. */
+static void time_iso(void **state)
+{
+	(void)state;
+	char b[PS_TIME_ISO_SIZE];
+	assert_string_equal(ps_time_iso(b, 0), "1970-01-01T00:00:00Z");
+	assert_string_equal(ps_time_iso(b, 1600000000), "2020-09-13T12:26:40Z");
+	assert_string_equal(ps_time_iso(b, -62135596800LL), "0001-01-01T00:00:00Z"); /* X.509's year 1 */
+	assert_string_equal(ps_time_iso(b, -62167219200LL), "0000-01-01T00:00:00Z");
+	assert_string_equal(ps_time_iso(b, 253402300799LL), "9999-12-31T23:59:59Z");
+	assert_string_equal(ps_time_iso(b, 253402300800LL), ""); /* year 10000 */
+	assert_string_equal(ps_time_iso(b, -62167219201LL), "");  /* year -1 */
+	assert_string_equal(ps_time_iso(b, PS_TIME_NONE), "");
+	assert_string_equal(ps_time_iso(b, INT64_MAX), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_contract_keys), cmocka_unit_test(json_findings_shape),
 		cmocka_unit_test(error_record),       cmocka_unit_test(text_is_terminal_safe),
-		cmocka_unit_test(utf8_helpers),
+		cmocka_unit_test(utf8_helpers),       cmocka_unit_test(time_iso),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
