@@ -306,6 +306,8 @@ struct ps_db {
 
 /* ------------------------------------------------------------------ errors */
 
+static int seterr(ps_db *db, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int seterr(ps_db *db, int code, const char *fmt, ...)
 {
 	va_list ap;

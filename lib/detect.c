@@ -356,7 +356,6 @@ static inline void needle_add(ps_traits *t, const char *text, size_t idx)
 	t->nlen[idx] = (uint8_t)strlen(text);
 }
 
-static inline uint8_t lc(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
 
 /* ------------------------------------------------------------ per string */
 
