@@ -17,6 +17,8 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,143 @@
 #include "pesleuth/output.h"
 #include "names.h"
 #include "text.h"
+#include "thread_slot.h"
+
+/* ---------------------------------------------------------------- jansson's memory
+ * A report's tree is built, dumped and dropped as a whole, and jansson makes about ten
+ * allocations per export or import entry (object, buckets, pairs, integers, strings): a third
+ * of the rendering time went to malloc and free. While a document is rendered, jansson's
+ * allocations on this thread come from a bump arena instead; its frees are no-ops, the tree
+ * is not walked to be freed, and the arena is rewound after the dump, its chunks kept for the
+ * thread's next document up to PS_JSON_ARENA_KEEP bytes (freed when the thread exits).
+ * Outside a rendering (the database commands parse JSON too), jansson gets malloc and free;
+ * a pointer is the arena's when it lies in one of this thread's chunks. In an ASan build
+ * there is no arena, so that jansson's memory stays checked. */
+#define PS_JSON_CHUNK (256u << 10)
+#define PS_JSON_ARENA_KEEP (8u << 20)
+
+typedef struct jchunk {
+	struct jchunk *next;
+	size_t size, used;
+	max_align_t data[];
+} jchunk;
+
+typedef struct jarena {
+	jchunk *head, *cur;
+	int active;
+} jarena;
+
+static __thread jarena *tl_arena;
+
+static int in_arena(const jarena *a, const void *p)
+{
+	for (const jchunk *c = a ? a->head : NULL; c; c = c->next)
+		if ((const char *)p >= (const char *)c->data && (const char *)p < (const char *)c->data + c->size)
+			return 1;
+	return 0;
+}
+
+static void *j_malloc(size_t n)
+{
+	jarena *a = tl_arena;
+	if (!a || !a->active)
+		return malloc(n);
+	if (n > SIZE_MAX - PS_JSON_CHUNK)
+		return NULL;
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	jchunk *c = a->cur;
+	/* the next kept chunk that fits, else a new one after the current */
+	while (c && c->size - c->used < n) {
+		c = c->next;
+		if (c)
+			c->used = 0;
+	}
+	if (!c) {
+		size_t size = n > PS_JSON_CHUNK ? n : PS_JSON_CHUNK;
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		if (a->cur) {
+			c->next = a->cur->next;
+			a->cur->next = c;
+		} else {
+			c->next = a->head;
+			a->head = c;
+		}
+	}
+	a->cur = c;
+	void *p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static void j_free(void *p)
+{
+	if (p && !in_arena(tl_arena, p))
+		free(p);
+}
+
+static void arena_destroy(void *v)
+{
+	jarena *a = v;
+	for (jchunk *c = a->head, *n; c; c = n) {
+		n = c->next;
+		free(c);
+	}
+	free(a);
+	tl_arena = NULL;
+}
+
+static ps_thread_slot arena_slot = PS_THREAD_SLOT(arena_destroy);
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void set_alloc_funcs(void) { json_set_alloc_funcs(j_malloc, j_free); }
+
+/* This thread's arena, active; NULL (jansson on malloc) in ASan builds or when it cannot be
+ * set up. */
+static jarena *arena_begin(void)
+{
+	if (PS_UNDER_ASAN)
+		return NULL;
+	(void)pthread_once(&alloc_once, set_alloc_funcs);
+	if (!tl_arena) {
+		jarena *a = calloc(1, sizeof(*a));
+		if (!a || ps_thread_slot_set(&arena_slot, a) != 0) {
+			free(a);
+			return NULL;
+		}
+		tl_arena = a;
+	}
+	tl_arena->active = 1;
+	tl_arena->cur = tl_arena->head;
+	if (tl_arena->cur)
+		tl_arena->cur->used = 0;
+	return tl_arena;
+}
+
+/* Every arena allocation is dead from here on; chunks beyond PS_JSON_ARENA_KEEP are freed. */
+static void arena_end(jarena *a)
+{
+	if (!a)
+		return;
+	a->active = 0;
+	size_t kept = 0;
+	jchunk **pp = &a->head;
+	while (*pp) {
+		jchunk *c = *pp;
+		if (kept + c->size > PS_JSON_ARENA_KEEP) {
+			*pp = c->next;
+			free(c);
+			continue;
+		}
+		kept += c->size;
+		c->used = 0;
+		pp = &c->next;
+	}
+	a->cur = a->head;
+}
 
 typedef struct jb {
 	int err; /* sticky: an allocation failed */
@@ -781,22 +920,60 @@ static void ecs_event(jb *b, json_t *root, const char *kind, const char *outcome
 	set(b, root, "event", ev);
 }
 
-static int dump(char **out, json_t *root, unsigned flags, jb *b)
+/* The dumped text, in a buffer of ours (malloc), not jansson's. */
+typedef struct obuf {
+	char *p;
+	size_t n, cap;
+} obuf;
+
+static int obuf_put(const char *buffer, size_t size, void *data)
+{
+	obuf *o = data;
+	if (size < o->cap - o->n) { /* nearly every token */
+		memcpy(o->p + o->n, buffer, size);
+		o->n += size;
+		return 0;
+	}
+	{
+		size_t cap = o->cap ? o->cap : 4096;
+		while (cap - o->n <= size) {
+			if (cap > SIZE_MAX / 2)
+				return -1;
+			cap *= 2;
+		}
+		char *p = realloc(o->p, cap);
+		if (!p)
+			return -1;
+		o->p = p;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->n, buffer, size);
+	o->n += size;
+	return 0;
+}
+
+static int dump(char **out, json_t *root, unsigned flags, jb *b, jarena *a)
 {
 	*out = NULL;
-	if (b->err || !root) {
-		json_decref(root);
-		return PS_ENOMEM;
-	}
+	int rc = PS_ENOMEM;
+	obuf o = {0};
 	size_t jf = JSON_REAL_PRECISION(12) | ((flags & PS_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT);
-	*out = json_dumps(root, jf);
-	json_decref(root);
-	return *out ? PS_OK : PS_ENOMEM;
+	if (!b->err && root && json_dump_callback(root, obuf_put, &o, jf) == 0 && obuf_put("", 1, &o) == 0) {
+		*out = o.p;
+		rc = PS_OK;
+	} else {
+		free(o.p);
+	}
+	if (!a)
+		json_decref(root); /* an arena's tree is dropped with the arena */
+	arena_end(a);
+	return rc;
 }
 
 int ps_report_json(char **out, const ps_report *r, unsigned flags)
 {
 	jb b = {0};
+	jarena *a = arena_begin();
 	json_t *root = chk(&b, json_object());
 	if (root) {
 		set(&b, root, "path", r->path ? j_raw(r->path) : json_null());
@@ -832,12 +1009,13 @@ int ps_report_json(char **out, const ps_report *r, unsigned flags)
 		set(&b, root, "verdict", json_string(ps_report_verdict(r)));
 		ecs_event(&b, root, r->worst >= PS_SEV_HIGH ? "alert" : "event", "success");
 	}
-	return dump(out, root, flags, &b);
+	return dump(out, root, flags, &b, a);
 }
 
 int ps_error_json(char **out, const char *path, int err, int errno_value)
 {
 	jb b = {0};
+	jarena *a = arena_begin();
 	json_t *root = chk(&b, json_object());
 	if (root) {
 		set(&b, root, "path", path ? j_raw(path) : json_null());
@@ -850,5 +1028,5 @@ int ps_error_json(char **out, const char *path, int err, int errno_value)
 		/* no "file" object: consumers tell a report from an error record by it */
 		ecs_event(&b, root, "event", "failure");
 	}
-	return dump(out, root, 0, &b);
+	return dump(out, root, 0, &b, a);
 }

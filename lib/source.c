@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "limits.h"
+#include "thread_slot.h"
 #include "pesleuth/error.h"
 
 /* The per-thread read buffer: taken by ps_source_open, given back by ps_source_close, freed
@@ -20,10 +20,6 @@ typedef struct cached_buf {
 	size_t cap;
 } cached_buf;
 
-static pthread_key_t buf_key;
-static int buf_key_ok;
-static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
-
 static void cached_free(void *v)
 {
 	cached_buf *c = v;
@@ -31,15 +27,12 @@ static void cached_free(void *v)
 	free(c);
 }
 
-static void buf_key_init(void) { buf_key_ok = pthread_key_create(&buf_key, cached_free) == 0; }
+static ps_thread_slot buf_slot = PS_THREAD_SLOT(cached_free);
 
 static cached_buf *cached(void)
 {
-	(void)pthread_once(&buf_once, buf_key_init);
-	if (!buf_key_ok)
-		return NULL;
-	cached_buf *c = pthread_getspecific(buf_key);
-	if (!c && (c = calloc(1, sizeof(*c))) != NULL && pthread_setspecific(buf_key, c) != 0) {
+	cached_buf *c = ps_thread_slot_get(&buf_slot);
+	if (!c && (c = calloc(1, sizeof(*c))) != NULL && ps_thread_slot_set(&buf_slot, c) != 0) {
 		free(c);
 		c = NULL;
 	}
@@ -48,16 +41,7 @@ static cached_buf *cached(void)
 
 /* Under AddressSanitizer every file gets a buffer of its exact size, so that a read past
  * the end is still caught. */
-#if defined(__SANITIZE_ADDRESS__)
-#define PS_CACHE_READ_BUF 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PS_CACHE_READ_BUF 0
-#endif
-#endif
-#ifndef PS_CACHE_READ_BUF
-#define PS_CACHE_READ_BUF 1
-#endif
+#define PS_CACHE_READ_BUF (!PS_UNDER_ASAN)
 
 /* A buffer of at least len bytes (len <= PS_READ_WHOLE_MAX), its size in *cap. */
 static void *take_buf(size_t len, size_t *cap)
