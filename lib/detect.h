@@ -26,6 +26,9 @@ void ps_traits_judge(ps_traits *t, ps_pectx *c, bool is_pe, const ps_report *r, 
 /* Whether the YARA rules must scan the file: there is no prefilter, or one of its literals
  * was seen, or a string run was too long to see whole. */
 bool ps_traits_rules_needed(const ps_traits *t);
+/* Tests only: true makes the string filters take their portable path even where the CPU has
+ * AVX-512 VBMI (set before scanning; not synchronized). */
+extern bool ps_detect_portable;
 void ps_traits_free(ps_traits *t);
 /* IOC matching shared with re-judgement (rejudge.c): IOC-HASH from the file's hashes and
  * IOC-CERT from pe's signers (pe may be NULL); IOC-NETWORK for one stored string (a network
