@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -34,6 +35,12 @@ struct ps_trust {
 	X509_STORE *store;
 	int64_t now;
 	unsigned anchors;
+	/* The system bundle is parsed on first use (about 140 certificates, 20 ms of every
+	 * process's start, for scans that may meet no signature at all): lazy_bundle is the file,
+	 * lazy_done turns 1 once it is in the store (or nothing is pending). */
+	const char *lazy_bundle;
+	int lazy_done;
+	pthread_mutex_t lazy_lock;
 	STACK_OF(X509_CRL) *crls;
 	ps_revocation_policy policy;
 	uint8_t (*bl_sha1)[20];
@@ -55,8 +62,30 @@ int ps_trust_new(ps_trust **out)
 		return PS_ENOMEM;
 	}
 	t->now = (int64_t)time(NULL);
+	t->lazy_done = 1;
+	if (pthread_mutex_init(&t->lazy_lock, NULL) != 0) {
+		X509_STORE_free(t->store);
+		free(t);
+		return PS_ENOMEM;
+	}
 	*out = t;
 	return PS_OK;
+}
+
+/* The pending system bundle into the store, once, whichever thread gets here first. The
+ * trust context stays logically immutable: this only completes what ps_trust_add_system_anchors
+ * asked for. */
+static void anchors_ready(const ps_trust *tc)
+{
+	ps_trust *t = (ps_trust *)tc;
+	if (!t || __atomic_load_n(&t->lazy_done, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&t->lazy_lock);
+	if (!t->lazy_done) {
+		(void)ps_trust_add_ca_file(t, t->lazy_bundle);
+		__atomic_store_n(&t->lazy_done, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&t->lazy_lock);
 }
 
 static X509 *x509_of(const ps_cert *c)
@@ -72,6 +101,7 @@ void ps_trust_free(ps_trust *t)
 	if (!t)
 		return;
 	X509_STORE_free(t->store);
+	pthread_mutex_destroy(&t->lazy_lock);
 	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
 	free(t->bl_sha1);
 	free(t->bl_sha256);
@@ -459,7 +489,11 @@ bool ps_crypto_blocklisted(const ps_trust *t, const ps_cert *c, const char **why
 
 void ps_trust_set_now(ps_trust *t, int64_t now) { t->now = now; }
 int64_t ps_trust_now(const ps_trust *t) { return t ? t->now : (int64_t)time(NULL); }
-unsigned ps_trust_anchor_count(const ps_trust *t) { return t ? t->anchors : 0; }
+unsigned ps_trust_anchor_count(const ps_trust *t)
+{
+	anchors_ready(t);
+	return t ? t->anchors : 0;
+}
 
 int ps_trust_add_ca_file(ps_trust *t, const char *path)
 {
@@ -490,7 +524,28 @@ int ps_trust_add_ca_file(ps_trust *t, const char *path)
 	return added ? PS_OK : PS_EINVAL;
 }
 
-int ps_trust_add_system_anchors(ps_trust *t) { return ps_trust_add_ca_file(t, SYSTEM_BUNDLE); }
+/* Deferred when the bundle reads as PEM with at least one certificate (the common case);
+ * anything else is loaded now, so that its errors are reported now. A PEM bundle whose
+ * certificates all fail to parse then trusts nothing, as it would have eagerly, but without
+ * the error. */
+int ps_trust_add_system_anchors(ps_trust *t)
+{
+	if (!t->lazy_done)
+		return PS_OK; /* already pending */
+	FILE *f = fopen(SYSTEM_BUNDLE, "rb");
+	if (f) {
+		char buf[8192];
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		if (strstr(buf, "-----BEGIN CERTIFICATE-----")) {
+			t->lazy_bundle = SYSTEM_BUNDLE;
+			t->lazy_done = 0;
+			return PS_OK;
+		}
+	}
+	return ps_trust_add_ca_file(t, SYSTEM_BUNDLE);
+}
 
 /* ------------------------------------------------------------ chains */
 
@@ -591,6 +646,7 @@ int ps_crypto_build_chain(ps_chain *out, ps_arena *a, const ps_trust *t, const p
 		if (x && !sk_X509_push(untrusted, x))
 			X509_free(x);
 	}
+	anchors_ready(t);
 	X509_STORE *store = t ? t->store : (empty = X509_STORE_new());
 	if (!store || X509_STORE_CTX_init(ctx, store, lx, untrusted) != 1) {
 		rc = PS_ECRYPTO;

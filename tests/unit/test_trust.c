@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -319,9 +321,48 @@ static void policy_and_now(void **state)
 	assert_int_equal(ps_trust_policy(NULL), PS_POLICY_STRICT);
 }
 
+/* The system bundle is parsed on first use, once, whichever thread asks first; the result is
+ * what an eager load of the same file gives. */
+static void *count_anchors(void *arg) { return (void *)(uintptr_t)ps_trust_anchor_count(arg); }
+
+static void system_bundle_on_first_use(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/etc/ssl/certs/ca-certificates.crt", "rb");
+	if (!f) {
+		skip(); /* no system bundle on this machine */
+		return;
+	}
+	fclose(f);
+	ps_trust *eager = NULL, *lazy = NULL;
+	assert_int_equal(ps_trust_new(&eager), PS_OK);
+	assert_int_equal(ps_trust_add_ca_file(eager, "/etc/ssl/certs/ca-certificates.crt"), PS_OK);
+	unsigned want = ps_trust_anchor_count(eager);
+	assert_true(want > 10);
+	assert_int_equal(ps_trust_new(&lazy), PS_OK);
+	assert_int_equal(ps_trust_add_system_anchors(lazy), PS_OK);
+	assert_int_equal(ps_trust_add_system_anchors(lazy), PS_OK); /* asking twice loads once */
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, count_anchors, lazy), 0);
+	for (int i = 0; i < 4; i++) {
+		void *got = NULL;
+		assert_int_equal(pthread_join(th[i], &got), 0);
+		assert_int_equal((unsigned)(uintptr_t)got, want);
+	}
+	assert_int_equal(ps_trust_anchor_count(lazy), want);
+	ps_trust_free(eager);
+	ps_trust_free(lazy);
+	/* never used: freed without being parsed */
+	assert_int_equal(ps_trust_new(&lazy), PS_OK);
+	assert_int_equal(ps_trust_add_system_anchors(lazy), PS_OK);
+	ps_trust_free(lazy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(system_bundle_on_first_use),
 		cmocka_unit_test(crl_listed_and_not),
 		cmocka_unit_test(crl_forged_and_bundles),
 		cmocka_unit_test(blocklist_formats),
