@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -195,6 +196,20 @@ static int load_defaults(cli *c)
 	return 0;
 }
 
+/* A whole number 1..max written as plain decimal digits (no sign, no spaces). */
+static int parse_count(const char *s, unsigned long max, unsigned *out)
+{
+	if (*s < '0' || *s > '9')
+		return -1;
+	char *end = NULL;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0 || v > max || v > UINT_MAX)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 /* A size: digits, optionally followed by K, M or G (powers of 1024). */
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -302,16 +317,12 @@ int main(int argc, char **argv)
 			break;
 		case 'A': c.opt.authentihash = 1; break;
 		case 'N': no_default_rules = 1; break;
-		case 'T': {
-			char *end = NULL;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || v == 0 || v > 3600) {
+		case 'T':
+			if (parse_count(optarg, 3600, &c.opt.rules_timeout) != 0) {
 				fprintf(stderr, "pesleuth: --rules-timeout takes 1 to 3600 seconds\n");
 				goto usage_fail;
 			}
-			c.opt.rules_timeout = (unsigned)v;
 			break;
-		}
 		case 'F':
 			c.fail_on = severity_of(optarg);
 			if (c.fail_on < 0) {
@@ -333,25 +344,20 @@ int main(int argc, char **argv)
 			break;
 		case 'c': c.csv = 1; break;
 		case 'b': {
-			char *end = NULL;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || v == 0 || v > 86400) {
+			unsigned v = 0;
+			if (parse_count(optarg, 86400, &v) != 0) {
 				fprintf(stderr, "pesleuth: --time-budget takes 1 to 86400 seconds\n");
 				goto usage_fail;
 			}
-			c.opt.time_budget_ms = (unsigned)v * 1000u;
+			c.opt.time_budget_ms = v * 1000u;
 			break;
 		}
-		case 't': {
-			char *end = NULL;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || v == 0 || v > CLI_MAX_THREADS) {
+		case 't':
+			if (parse_count(optarg, CLI_MAX_THREADS, &c.threads) != 0) {
 				fprintf(stderr, "pesleuth: --threads takes 1 to %d\n", CLI_MAX_THREADS);
 				goto usage_fail;
 			}
-			c.threads = (unsigned)v;
 			break;
-		}
 		case 'q': no_progress = 1; break;
 		case 'D': c.db_path = optarg; break;
 		case 'r': c.rescan = 1; break;
