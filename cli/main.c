@@ -144,9 +144,11 @@ static int load_ioc(cli *c, const char *path)
 	return 0;
 }
 
-static int add_rules(cli *c, const char *path)
+/* Rule files the user named are compiled as they are added (errors stop the run before any
+ * scan); the shipped pack alone (deferred) is compiled when a file first passes its prefilter. */
+static int add_rules(cli *c, const char *path, int deferred)
 {
-	if (!c->rules && ps_rules_new(&c->rules) != PS_OK) {
+	if (!c->rules && (deferred ? ps_rules_new_deferred(&c->rules) : ps_rules_new(&c->rules)) != PS_OK) {
 		fprintf(stderr, "pesleuth: out of memory\n");
 		return -1;
 	}
@@ -185,7 +187,7 @@ static int load_defaults(cli *c)
 			if (!rc && nm[0] != '.' && ln > le && !strcmp(nm + ln - le, kinds[k].ext)) {
 				char file[4096 + 256];
 				snprintf(file, sizeof(file), "%s/%s", path, nm);
-				rc = kinds[k].yara ? add_rules(c, file) : load_ioc(c, file);
+				rc = kinds[k].yara ? add_rules(c, file, 1) : load_ioc(c, file);
 			}
 			free(ents[i]);
 		}
@@ -432,7 +434,7 @@ int main(int argc, char **argv)
 				goto usage_fail;
 			break;
 		case 'Y':
-			if (add_rules(&c, arg) != 0)
+			if (add_rules(&c, arg, 0) != 0)
 				goto usage_fail;
 			break;
 		case 'P':

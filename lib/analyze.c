@@ -35,6 +35,7 @@ const char *ps_strerror(int err)
 	case PS_EINVAL: return "invalid argument";
 	case PS_ENOTFILE: return "not a regular file";
 	case PS_ECRYPTO: return "cryptographic library failure";
+	case PS_ERULES: return "the YARA rules could not be compiled";
 	default: return "internal error";
 	}
 }

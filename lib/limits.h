@@ -107,6 +107,8 @@
  * length range. A literal must lie inside a printable run of at least PS_STR_MIN_LEN characters
  * whenever a rule of its file matches (the string scanner sees only such runs). */
 #define PS_MAX_PREFILTER 32
+/* Rule files a deferred pack keeps open until it is compiled; past this it compiles as added. */
+#define PS_MAX_DEFERRED_RULE_FILES 64
 #define PS_PREFILTER_MIN_LEN 3
 #define PS_PREFILTER_MAX_LEN 64
 

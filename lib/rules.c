@@ -7,6 +7,15 @@
  * own YR_SCANNER (matches, externals, timeout live there), which is how YARA 4 shares rules
  * between threads.
  *
+ * Deferred compilation (ps_rules_new_deferred). A rule pack the user did not name (the shipped
+ * one) is compiled the first time a file needs it, not at start: its prefilter declarations
+ * are read when a file is added (the files stay open, so the text compiled is the text read),
+ * libyara compiles them under a lock when the first ps_rules_scan or ps_rules_count asks, and
+ * a scan that meets none of the prefilter's literals never pays for compiling (about 30 ms,
+ * most of it first-touch page faults in libyara's arenas). A pack that does not compile is
+ * reported through each file's diag callback at that moment, and every scan then returns
+ * PS_ERULES.
+ *
  * Untrusted text. The scanned file only controls the path (the external variables) and the
  * matched bytes, which never leave libyara. Rule names, tags and meta come from the user's
  * rule file: they go into evidence (converted to valid UTF-8 by ps_ev_str), and the title
@@ -17,6 +26,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +52,19 @@ struct ps_rules {
 	size_t n_pf;
 	int pf_all; /* every file added so far declared a prefilter */
 	size_t n_files;
+	/* deferred compilation: the files added, open, until the first use compiles them */
+	int deferred;
+	int finished; /* ps_rules_finish was called */
+	struct pending {
+		FILE *f;
+		char *ns, *path;
+		ps_diag_fn diag;
+		void *ctx;
+	} pend[PS_MAX_DEFERRED_RULE_FILES];
+	size_t n_pend;
+	pthread_mutex_t lock;
+	atomic_int state; /* 0: not compiled yet, 1: compiled, -1: does not compile */
+	int lazy_err;     /* why, when state is -1 */
 };
 
 /* Loki's external variables; every rule file is compiled with them declared. */
@@ -86,32 +110,45 @@ static size_t dir_len(const char *path, size_t base_off)
 
 /* ------------------------------------------------------------------------- loading */
 
-int ps_rules_new(ps_rules **out)
+static int yr_err(int yr) { return yr == ERROR_INSUFFICIENT_MEMORY ? PS_ENOMEM : PS_EINTERNAL; }
+
+/* A compiler with Loki's external variables declared. */
+static int start_compiler(ps_rules *r)
+{
+	int yr = yr_compiler_create(&r->compiler);
+	if (yr != ERROR_SUCCESS) {
+		r->compiler = NULL;
+		return yr_err(yr);
+	}
+	for (size_t i = 0; i < sizeof(externals) / sizeof(externals[0]); i++) {
+		yr = yr_compiler_define_string_variable(r->compiler, externals[i], "");
+		if (yr != ERROR_SUCCESS)
+			return yr_err(yr);
+	}
+	return PS_OK;
+}
+
+static int rules_new(ps_rules **out, int deferred)
 {
 	int err = PS_OK;
 	*out = NULL;
 	ps_rules *r = calloc(1, sizeof(*r));
 	if (!r)
 		return PS_ENOMEM;
+	r->deferred = deferred;
+	if (pthread_mutex_init(&r->lock, NULL) != 0) {
+		free(r);
+		return PS_EINTERNAL;
+	}
+	atomic_init(&r->state, 0);
 	int yr = yr_initialize();
 	if (yr != ERROR_SUCCESS) {
-		err = yr == ERROR_INSUFFICIENT_MEMORY ? PS_ENOMEM : PS_EINTERNAL;
+		err = yr_err(yr);
 		goto out;
 	}
 	r->initialized = 1;
-	yr = yr_compiler_create(&r->compiler);
-	if (yr != ERROR_SUCCESS) {
-		r->compiler = NULL;
-		err = yr == ERROR_INSUFFICIENT_MEMORY ? PS_ENOMEM : PS_EINTERNAL;
-		goto out;
-	}
-	for (size_t i = 0; i < sizeof(externals) / sizeof(externals[0]); i++) {
-		yr = yr_compiler_define_string_variable(r->compiler, externals[i], "");
-		if (yr != ERROR_SUCCESS) {
-			err = yr == ERROR_INSUFFICIENT_MEMORY ? PS_ENOMEM : PS_EINTERNAL;
-			goto out;
-		}
-	}
+	if (!deferred)
+		err = start_compiler(r);
 out:
 	if (err) {
 		ps_rules_free(r);
@@ -120,6 +157,10 @@ out:
 	*out = r;
 	return err;
 }
+
+int ps_rules_new(ps_rules **out) { return rules_new(out, 0); }
+
+int ps_rules_new_deferred(ps_rules **out) { return rules_new(out, 1); }
 
 typedef struct diag_ctx {
 	ps_diag_fn fn;
@@ -258,9 +299,40 @@ static int read_prefilter(ps_rules *rules, FILE *f, const char *path, ps_diag_fn
 	return declared;
 }
 
+/* Compiles one open rule file (diagnostics through diag); a failure spoils the compiler. */
+static int compile_file(ps_rules *r, FILE *f, const char *ns, const char *path, ps_diag_fn diag, void *ctx)
+{
+	diag_ctx d = {diag, ctx, path};
+	yr_compiler_set_callback(r->compiler, compiler_cb, &d);
+	int nerr = yr_compiler_add_file(r->compiler, f, ns, path);
+	/* Do not leave a pointer to this stack frame in the compiler. */
+	yr_compiler_set_callback(r->compiler, compiler_quiet, NULL);
+	if (nerr > 0) {
+		r->failed = 1;
+		return PS_EINVAL;
+	}
+	return PS_OK;
+}
+
+/* Compiles the files a deferred ps_rules kept, in the order they were added, and closes them. */
+static int compile_pending(ps_rules *r)
+{
+	int err = r->compiler ? PS_OK : start_compiler(r);
+	for (size_t i = 0; i < r->n_pend; i++) {
+		struct pending *p = &r->pend[i];
+		if (!err)
+			err = compile_file(r, p->f, p->ns, p->path, p->diag, p->ctx);
+		fclose(p->f);
+		free(p->ns);
+		free(p->path);
+	}
+	r->n_pend = 0;
+	return err;
+}
+
 int ps_rules_add_file(ps_rules *rules, const char *path, ps_diag_fn diag, void *ctx)
 {
-	if (!rules || !path || !rules->compiler || rules->failed)
+	if (!rules || !path || rules->failed || rules->finished || (!rules->deferred && !rules->compiler))
 		return PS_EINVAL;
 	int err = PS_OK;
 	FILE *f = NULL;
@@ -313,15 +385,26 @@ int ps_rules_add_file(ps_rules *rules, const char *path, ps_diag_fn diag, void *
 	rules->pf_all = (rules->n_files == 0 || rules->pf_all) && pf == 1;
 	rules->n_files++;
 
-	diag_ctx d = {diag, ctx, path};
-	yr_compiler_set_callback(rules->compiler, compiler_cb, &d);
-	int nerr = yr_compiler_add_file(rules->compiler, f, ns, path);
-	/* Do not leave a pointer to this stack frame in the compiler. */
-	yr_compiler_set_callback(rules->compiler, compiler_quiet, NULL);
-	if (nerr > 0) {
-		rules->failed = 1;
-		err = PS_EINVAL;
+	if (rules->deferred && rules->n_pend < PS_MAX_DEFERRED_RULE_FILES) {
+		char *pc = strdup(path);
+		if (!pc) {
+			err = PS_ENOMEM;
+			goto out;
+		}
+		rules->pend[rules->n_pend++] = (struct pending){f, ns, pc, diag, ctx};
+		f = NULL;
+		ns = NULL;
+		goto out;
 	}
+	if (rules->deferred) {
+		/* No more open files than the cap: what was kept is compiled now, and the rest of
+		 * the pack as it is added. */
+		rules->deferred = 0;
+		err = compile_pending(rules);
+		if (err)
+			goto out;
+	}
+	err = compile_file(rules, f, ns, path, diag, ctx);
 out:
 	free(ns);
 	if (f)
@@ -334,25 +417,16 @@ out:
 	return err;
 }
 
-int ps_rules_finish(ps_rules *rules)
+/* The compiler's rules; the compiler (and its copies of the source text) goes. */
+static int get_rules(ps_rules *rules)
 {
-	if (!rules || rules->failed)
-		return PS_EINVAL;
-	if (rules->rules)
-		return PS_OK; /* already finished */
-	if (!rules->compiler)
-		return PS_EINVAL;
 	YR_RULES *yr_rules = NULL;
 	int yr = yr_compiler_get_rules(rules->compiler, &yr_rules);
 	if (yr != ERROR_SUCCESS)
-		return yr == ERROR_INSUFFICIENT_MEMORY ? PS_ENOMEM : PS_EINTERNAL;
-	/* The rules own a copy of everything they need; the compiler (and its source text
-	 * buffers) can go. */
+		return yr_err(yr);
 	yr_compiler_destroy(rules->compiler);
 	rules->compiler = NULL;
 	rules->rules = yr_rules;
-	for (size_t k = 0; k < rules->n_pf; k++)
-		rules->pf_ptr[k] = rules->pf[k];
 	size_t n = 0;
 	YR_RULE *rule;
 	yr_rules_foreach(yr_rules, rule)
@@ -361,10 +435,54 @@ int ps_rules_finish(ps_rules *rules)
 	return PS_OK;
 }
 
+int ps_rules_finish(ps_rules *rules)
+{
+	if (!rules || rules->failed)
+		return PS_EINVAL;
+	if (rules->finished)
+		return PS_OK;
+	if (!rules->deferred) {
+		if (!rules->compiler)
+			return PS_EINVAL;
+		int err = get_rules(rules);
+		if (err)
+			return err;
+		atomic_store_explicit(&rules->state, 1, memory_order_release);
+	}
+	for (size_t k = 0; k < rules->n_pf; k++)
+		rules->pf_ptr[k] = rules->pf[k];
+	rules->finished = 1;
+	return PS_OK;
+}
+
+/* The compiled rules, compiling a deferred pack on first use (once, under the lock). The
+ * object stays logically immutable: callers see the same rules whichever thread compiled. */
+static int ensure_compiled(const ps_rules *cr)
+{
+	int st = atomic_load_explicit(&cr->state, memory_order_acquire);
+	if (st)
+		return st > 0 ? PS_OK : cr->lazy_err;
+	if (!cr->finished)
+		return PS_EINVAL;
+	ps_rules *r = (ps_rules *)cr;
+	pthread_mutex_lock(&r->lock);
+	st = atomic_load_explicit(&r->state, memory_order_relaxed);
+	if (!st) {
+		int err = compile_pending(r);
+		if (!err)
+			err = get_rules(r);
+		r->lazy_err = err == PS_EINVAL ? PS_ERULES : err;
+		atomic_store_explicit(&r->state, err ? -1 : 1, memory_order_release);
+		st = err ? -1 : 1;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return st > 0 ? PS_OK : r->lazy_err;
+}
+
 size_t ps_rules_prefilter(const ps_rules *rules, const char *const **lits)
 {
 	*lits = NULL;
-	if (!rules || !rules->rules || !rules->pf_all || !rules->n_pf)
+	if (!rules || !rules->finished || !rules->pf_all || !rules->n_pf)
 		return 0;
 	*lits = rules->pf_ptr;
 	return rules->n_pf;
@@ -372,19 +490,25 @@ size_t ps_rules_prefilter(const ps_rules *rules, const char *const **lits)
 
 size_t ps_rules_count(const ps_rules *rules)
 {
-	return rules ? rules->count : 0;
+	return rules && ensure_compiled(rules) == PS_OK ? rules->count : 0;
 }
 
 void ps_rules_free(ps_rules *rules)
 {
 	if (!rules)
 		return;
+	for (size_t i = 0; i < rules->n_pend; i++) {
+		fclose(rules->pend[i].f);
+		free(rules->pend[i].ns);
+		free(rules->pend[i].path);
+	}
 	if (rules->compiler)
 		yr_compiler_destroy(rules->compiler);
 	if (rules->rules)
 		yr_rules_destroy(rules->rules);
 	if (rules->initialized)
 		yr_finalize();
+	pthread_mutex_destroy(&rules->lock);
 	free(rules);
 }
 
@@ -684,8 +808,11 @@ static int scan_cb(YR_SCAN_CONTEXT *context, int message, void *message_data, vo
 int ps_rules_scan(const ps_rules *rules, const uint8_t *data, size_t len, const char *path,
                   unsigned timeout, ps_findings *fs)
 {
-	if (!rules || !rules->rules || !fs || (!data && len))
+	if (!rules || !fs || (!data && len))
 		return PS_EINVAL;
+	int cerr = ensure_compiled(rules);
+	if (cerr)
+		return cerr;
 	static const uint8_t empty[1];
 	if (!data)
 		data = empty;

@@ -14,7 +14,8 @@
  * becomes a RULE-MATCH finding (severity from meta `severity` or `score`, high without
  * either) with evidence rule, namespace, tags, description and the first matched strings;
  * a scan stopped by the timeout (seconds) becomes PE-LIMIT-REACHED. Returns PS_ENOMEM or
- * PS_EINTERNAL only for operational failures. */
+ * PS_EINTERNAL only for operational failures, PS_ERULES when a deferred pack does not
+ * compile (the first call compiles it). */
 int ps_rules_scan(const ps_rules *rules, const uint8_t *data, size_t len, const char *path,
                   unsigned timeout, ps_findings *fs);
 

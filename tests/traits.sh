@@ -421,6 +421,27 @@ eq "rules: ... and only the user's rules match" "ps_trait_low:low,ps_trait_unrat
 sj "$FX/control-console.exe" --rules "$T/x.yar"
 eq "rules: the same rules match nothing in control-console.exe" "" "$(jqv "$RULES_MINE")"
 
+# The shipped pack alone is compiled when a file first needs it (a file that passes its
+# prefilter); rule files the user names, and the pack beside them, are compiled at start.
+BADPACK=$T/badpack
+mkdir -p "$BADPACK"
+printf 'rule X {\n condition:\n  true and\n  foo bar\n}\n' >"$BADPACK/bad.yar"
+PESLEUTH_RULES_DIR=$BADPACK sj "$FX/cap-remote-access.exe"
+eq "deferred pack: a pack that does not compile fails the file that needs it (exit 2)" \
+	"2 the YARA rules could not be compiled" "$JSTATUS $(jqv -r .error.code)"
+eq "deferred pack: ... the compiler's error is on stderr with file and line" "1" \
+	"$(grep -c "badpack/bad.yar:4: error: undefined identifier" "$T/js.err")"
+printf '// pesleuth-prefilter: "qqzzyyxx"\n' | cat - "$BADPACK/bad.yar" >"$BADPACK/bad.tmp"
+mv "$BADPACK/bad.tmp" "$BADPACK/bad.yar"
+PESLEUTH_RULES_DIR=$BADPACK sj "$FX/control-console.exe"
+eq "deferred pack: no file passes its prefilter, so it is never compiled (exit 0, no error)" \
+	"0 false 0" "$JSTATUS $(jqv 'has("error")') $(wc -c <"$T/js.err")"
+sj "$FX/control-console.exe" --no-default-rules --rules "$BADPACK/bad.yar"
+eq "--rules: a file the user names is compiled at start (exit 2, nothing scanned)" "2 0" \
+	"$JSTATUS $(wc -c <"$T/js.json")"
+PESLEUTH_RULES_DIR=$BADPACK sj "$FX/control-console.exe" --rules "$T/x.yar"
+eq "--rules: ... and the pack beside it too" "2 0" "$JSTATUS $(wc -c <"$T/js.json")"
+
 # ------------------------------------------------------------------ --fail-on
 
 # failon DESC EXPECTED-STATUS OPTIONS-AND-FILES...: the exit status of scan, and one line per

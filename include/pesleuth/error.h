@@ -24,7 +24,8 @@ typedef enum ps_err {
 	PS_EINVAL = -3,   /* misuse: bad argument or option */
 	PS_ENOTFILE = -4, /* the path is not a regular file */
 	PS_ECRYPTO = -5,  /* the crypto library failed for a reason other than the input */
-	PS_EINTERNAL = -6
+	PS_EINTERNAL = -6,
+	PS_ERULES = -7 /* a rule pack compiled on first use (ps_rules_new_deferred) does not compile */
 } ps_err;
 
 /* A static, human-readable description of an error code; never NULL. */

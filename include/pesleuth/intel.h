@@ -40,13 +40,22 @@ void ps_iocs_free(ps_iocs *iocs);
 typedef struct ps_rules ps_rules;
 
 int ps_rules_new(ps_rules **out);
+/* Like ps_rules_new, but the files added are compiled when the first scan (or
+ * ps_rules_count) needs them, once, from whichever thread asks: for a pack the user did not
+ * name, whose cost is then paid only when some file passes the prefilter. ps_rules_add_file
+ * reads the prefilter declarations at once and keeps the file open (up to 64
+ * files; past that the pack is compiled as it is added); compile errors reach each file's
+ * diag callback (whose ctx must live as long as the rules) when the compilation happens,
+ * possibly on a worker thread, and every scan then fails with PS_ERULES. */
+int ps_rules_new_deferred(ps_rules **out);
 /* Adds one rule file (its namespace is the file's base name). A compile error or warning is
  * reported through diag with its line; returns PS_EINVAL after an error (the ps_rules can
  * no longer be compiled), PS_EIO when the file cannot be read. */
 int ps_rules_add_file(ps_rules *rules, const char *path, ps_diag_fn diag, void *ctx);
-/* Compiles what was added; afterwards the rules are immutable and may be shared. */
+/* Compiles what was added (a deferred pack: seals it); afterwards the rules are immutable
+ * and may be shared. */
 int ps_rules_finish(ps_rules *rules);
-/* Number of rules compiled (0 before ps_rules_finish). */
+/* Number of rules compiled (0 before ps_rules_finish; compiles a deferred pack). */
 size_t ps_rules_count(const ps_rules *rules);
 void ps_rules_free(ps_rules *rules);
 

@@ -470,6 +470,117 @@ static void shared_between_threads(void **state)
 	ps_rules_free(r);
 }
 
+/* ------------------------------------------------------------------ deferred compilation */
+
+/* A deferred pack reads its prefilter at once and compiles on first use: the rules and
+ * matches are those of an eager pack, the text compiled is the text read when the file was
+ * added (it stays open), and four threads racing the first scan compile it once. */
+static void deferred_compiles_on_first_use(void **state)
+{
+	(void)state;
+	ps_rules *r = NULL;
+	diag_log d = {0};
+	assert_int_equal(ps_rules_new_deferred(&r), PS_OK);
+	char path[256];
+	snprintf(path, sizeof(path), "%s",
+	         write_rules("lazy.yar", "// pesleuth-prefilter: \"alpha\"\n"
+	                                 "rule A { strings: $a = \"alpha\" $b = \"beta\" condition: all of them }\n"
+	                                 "rule Exe { condition: extension == \".exe\" and filetype == \"EXE\" }\n"));
+	assert_int_equal(ps_rules_add_file(r, path, diag_cb, &d), PS_OK);
+	assert_int_equal(ps_rules_finish(r), PS_OK);
+	const char *const *lits = NULL;
+	assert_int_equal(ps_rules_prefilter(r, &lits), 1); /* known before compiling */
+	assert_string_equal(lits[0], "alpha");
+	/* replaced after it was added: the open file is what gets compiled */
+	assert_int_equal(unlink(path), 0);
+	write_rules("lazy.yar", "rule Other { condition: true }\n");
+	worker w[4];
+	for (size_t i = 0; i < 4; i++) {
+		w[i] = (worker){.r = r};
+		assert_int_equal(pthread_create(&w[i].t, NULL, scan_loop, &w[i]), 0);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(w[i].t, NULL), 0);
+		assert_int_equal(w[i].errors, 0);
+		assert_int_equal(w[i].hits, 300 + 150);
+	}
+	assert_int_equal(ps_rules_count(r), 2);
+	assert_int_equal(d.n, 0);
+	ps_rules_free(r);
+
+	/* ps_rules_count compiles too; freeing an unused deferred pack closes its files */
+	assert_int_equal(ps_rules_new_deferred(&r), PS_OK);
+	assert_int_equal(ps_rules_add_file(r, write_rules("c.yar", "rule C { condition: true }\n"), diag_cb, &d), PS_OK);
+	assert_int_equal(ps_rules_count(r), 0); /* not finished */
+	assert_int_equal(ps_rules_finish(r), PS_OK);
+	assert_int_equal(ps_rules_count(r), 1);
+	ps_rules_free(r);
+	assert_int_equal(ps_rules_new_deferred(&r), PS_OK);
+	assert_int_equal(ps_rules_add_file(r, write_rules("c.yar", "rule C { condition: true }\n"), diag_cb, &d), PS_OK);
+	ps_rules_free(r);
+}
+
+/* A deferred pack that does not compile: adding and finishing succeed, the first scan
+ * reports the error with its line and fails with PS_ERULES, and so does every later one. */
+static void deferred_error_at_first_use(void **state)
+{
+	(void)state;
+	ps_rules *r = NULL;
+	diag_log d = {0};
+	assert_int_equal(ps_rules_new_deferred(&r), PS_OK);
+	char bad[256];
+	snprintf(bad, sizeof(bad), "%s", write_rules("bad.yar", "rule X {\n condition:\n  true and\n  foo bar\n}\n"));
+	assert_int_equal(ps_rules_add_file(r, bad, diag_cb, &d), PS_OK);
+	assert_int_equal(ps_rules_finish(r), PS_OK);
+	assert_int_equal(d.n, 0);
+	for (int i = 0; i < 2; i++) {
+		report rep;
+		report_init(&rep);
+		assert_int_equal(ps_rules_scan(r, (const uint8_t *)"x", 1, "x", 0, &rep.fs), PS_ERULES);
+		assert_int_equal(rep.fs.n, 0);
+		ps_arena_release(&rep.arena);
+	}
+	assert_true(d.n >= 1);
+	assert_string_equal(d.path, bad);
+	assert_int_equal(d.line, 4);
+	assert_true(strncmp(d.why, "error: ", 7) == 0);
+	assert_int_equal(ps_rules_count(r), 0);
+	assert_string_equal(ps_strerror(PS_ERULES), "the YARA rules could not be compiled");
+	ps_rules_free(r);
+}
+
+/* Past PS_MAX_DEFERRED_RULE_FILES open files a deferred pack compiles as it is added: an
+ * error in a later file is then reported at once, and every rule is there. */
+static void deferred_past_the_cap(void **state)
+{
+	(void)state;
+	ps_rules *r = NULL;
+	diag_log d = {0};
+	assert_int_equal(ps_rules_new_deferred(&r), PS_OK);
+	for (unsigned i = 0; i < PS_MAX_DEFERRED_RULE_FILES + 3; i++) {
+		char name[32], text[64];
+		snprintf(name, sizeof(name), "r%u.yar", i);
+		snprintf(text, sizeof(text), "rule R%u { condition: true }\n", i);
+		assert_int_equal(ps_rules_add_file(r, write_rules(name, text), diag_cb, &d), PS_OK);
+	}
+	assert_int_equal(ps_rules_add_file(r, write_rules("zz.yar", "rule Z { condition: nope }\n"), diag_cb, &d),
+	                 PS_EINVAL);
+	assert_int_equal(d.n, 1);
+	ps_rules_free(r);
+
+	assert_int_equal(ps_rules_new_deferred(&r), PS_OK);
+	for (unsigned i = 0; i < PS_MAX_DEFERRED_RULE_FILES + 3; i++) {
+		char name[32], text[64];
+		snprintf(name, sizeof(name), "r%u.yar", i);
+		snprintf(text, sizeof(text), "rule R%u { condition: true }\n", i);
+		assert_int_equal(ps_rules_add_file(r, write_rules(name, text), diag_cb, &d), PS_OK);
+	}
+	assert_int_equal(ps_rules_finish(r), PS_OK);
+	assert_int_equal(ps_rules_count(r), PS_MAX_DEFERRED_RULE_FILES + 3);
+	assert_true(matches(r, "x", 1, "x", "R0"));
+	ps_rules_free(r);
+}
+
 /* ------------------------------------------------------------------ the shipped pack */
 
 /* A fixture line of a shipped rule file:
@@ -819,6 +930,9 @@ int main(void)
 		cmocka_unit_test(timeout_is_a_finding),
 		cmocka_unit_test(string_match_cap),
 		cmocka_unit_test(shared_between_threads),
+		cmocka_unit_test(deferred_compiles_on_first_use),
+		cmocka_unit_test(deferred_error_at_first_use),
+		cmocka_unit_test(deferred_past_the_cap),
 		cmocka_unit_test(shipped_pack),
 		cmocka_unit_test(prefilter_declarations),
 		cmocka_unit_test(time_budget),
