@@ -64,6 +64,7 @@ run() { # name, command
 echo "bench: $nfiles files, $nbytes bytes, $RUNS runs each (median), warm cache" >&2
 run floor-1t        "$OUT/floor -t 1 < files.list"
 run floor-2t        "$OUT/floor -t 2 < files.list"
+run floor-seq-2t    "$OUT/floor -q -t 2 < files.list"
 run pesleuth-1t     "$PES scan --jsonl --no-progress --threads 1 files"
 run pesleuth-2t     "$PES scan --jsonl --no-progress --threads 2 files"
 run pesleuth-norules-2t "$PES scan --jsonl --no-progress --threads 2 --no-default-rules files"
@@ -112,8 +113,9 @@ per_sec() { awk -v n="$1" -v t="$2" 'BEGIN {printf "%.0f", n / t}'; }
 	echo
 	echo "| command | median (s) | vs floor (same threads) | vs yara (same threads) |"
 	echo "|---|---:|---:|---:|"
-	echo "| floor: read + MD5+SHA-1+SHA-256, 1 thread | ${T[floor-1t]} | 1.000 | |"
-	echo "| floor: read + MD5+SHA-1+SHA-256, 2 threads | ${T[floor-2t]} | 1.000 | |"
+	echo "| floor: read + MD5+SHA-1+SHA-256 (64 bytes of each in turn), 1 thread | ${T[floor-1t]} | 1.000 | |"
+	echo "| floor: read + MD5+SHA-1+SHA-256 (64 bytes of each in turn), 2 threads | ${T[floor-2t]} | 1.000 | |"
+	echo "| floor -q: the digests one after the other over 1 MiB (the first floor), 2 threads | ${T[floor-seq-2t]} | $(ratio ${T[floor-seq-2t]} ${T[floor-2t]}) | |"
 	echo "| pesleuth scan --jsonl --threads 1 | ${T[pesleuth-1t]} | $(ratio ${T[pesleuth-1t]} ${T[floor-1t]}) | |"
 	echo "| pesleuth scan --jsonl --threads 2 | ${T[pesleuth-2t]} | $(ratio ${T[pesleuth-2t]} ${T[floor-2t]}) | |"
 	echo "| pesleuth scan --jsonl --threads 2 --no-default-rules | ${T[pesleuth-norules-2t]} | $(ratio ${T[pesleuth-norules-2t]} ${T[floor-2t]}) | |"
