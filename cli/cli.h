@@ -19,6 +19,8 @@
  * output, and its report only with --db). */
 #define CLI_MAX_THREADS 256
 #define CLI_INFLIGHT_PER_THREAD 32
+/* Descriptors the producer keeps open in queued jobs; past this, workers open by path. */
+#define CLI_MAX_HELD_FDS 128
 #define CLI_MAX_EXCLUDES 256
 
 typedef struct cli {
@@ -34,6 +36,7 @@ typedef struct cli {
 	ps_walk_options walk;
 	const char *excludes[CLI_MAX_EXCLUDES];
 	const char *from;    /* --from FILE or "-" */
+	int from_null;       /* --null: its paths end with NUL, not newline */
 	const char *db_path; /* --db */
 	int rescan;          /* --rescan: analyze files the database has seen unchanged */
 	/* results, written by the writer thread only */

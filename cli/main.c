@@ -75,6 +75,7 @@ static void usage(FILE *f)
 	      "  --follow-symlinks\n"
 	      "                   follow symbolic links inside directories (each directory once)\n"
 	      "  --from FILE      also scan the paths listed in FILE, one per line (- for stdin)\n"
+	      "  --null           --from paths end with a NUL byte, not a newline (find -print0)\n"
 	      "\n"
 	      "Exit status: 0 the command ran (verify: every file trusted); 1 verify: some file is not\n"
 	      "trusted, or --fail-on matched; 2 usage error, or a file could not be read.\n",
@@ -290,6 +291,7 @@ int main(int argc, char **argv)
 		{"max-size", required_argument, NULL, 'm'},
 		{"follow-symlinks", no_argument, NULL, 'L'},
 		{"from", required_argument, NULL, 'f'},
+		{"null", no_argument, NULL, '0'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -378,6 +380,7 @@ int main(int argc, char **argv)
 			break;
 		case 'L': c.walk.follow_symlinks = 1; break;
 		case 'f': c.from = optarg; break;
+		case '0': c.from_null = 1; break;
 		case 'h':
 			usage(stdout);
 			ps_trust_free(c.trust);
@@ -393,6 +396,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pesleuth: %s needs --db DB\n", c.cmd);
 			goto usage_fail;
 		}
+	} else if (c.from_null && !c.from) {
+		fprintf(stderr, "pesleuth: --null needs --from FILE\n");
+		ps_trust_free(c.trust);
+		return EXIT_USAGE;
 	} else if (optind >= argc && !(c.from && !strcmp(c.cmd, "scan"))) {
 		fprintf(stderr, "pesleuth: %s needs at least one path\n", c.cmd);
 		ps_trust_free(c.trust);

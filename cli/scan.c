@@ -9,7 +9,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +32,7 @@ typedef struct job {
 	uint64_t size;    /* from the walker's stat, for the progress line */
 	ps_db_filestat st;
 	int have_st;
+	int fd; /* JOB_FILE: opened by the producer where the walker saw the file, or -1 */
 	/* results */
 	char *out, *errout; /* for stdout and stderr, or NULL */
 	size_t out_len, errout_len;
@@ -49,6 +52,7 @@ typedef struct pool {
 	uint64_t files_done, bytes_done; /* the writer's */
 	uint64_t files_seen, bytes_seen; /* the producer's, under mu */
 	uint64_t n_unchanged, n_too_big; /* the producer's, read after the join */
+	atomic_uint fds_held;              /* descriptors in queued jobs */
 	struct timespec t0, last_draw;
 	int drawn; /* a progress line is on the terminal */
 	int stdout_tty;
@@ -174,7 +178,16 @@ static void analyze_job(const cli *c, job *j)
 {
 	ps_report *r = NULL;
 	errno = 0;
-	int rc = ps_analyze_path(&r, j->path, &c->opt);
+	int rc;
+	if (j->fd >= 0) {
+		rc = ps_analyze_fd(&r, j->fd, j->path, &c->opt);
+		int saved = errno;
+		close(j->fd);
+		j->fd = -1;
+		errno = saved;
+	} else {
+		rc = ps_analyze_path(&r, j->path, &c->opt);
+	}
 	if (rc != PS_OK) {
 		j->rc = rc;
 		j->err = rc == PS_EIO ? errno : 0;
@@ -237,8 +250,12 @@ static void *worker(void *arg)
 		job *j = &p->ring[p->taken++ % p->cap];
 		j->state = SLOT_RUNNING;
 		pthread_mutex_unlock(&p->mu);
-		if (j->kind == JOB_FILE)
+		if (j->kind == JOB_FILE) {
+			int held = j->fd >= 0;
 			analyze_job(p->c, j);
+			if (held)
+				atomic_fetch_sub(&p->fds_held, 1);
+		}
 		else if (j->kind == JOB_ERROR)
 			render_error(p->c, j);
 		else
@@ -367,12 +384,19 @@ static void *writer(void *arg)
 
 /* ---- the producer ---- */
 
-/* Queues a job (the producer waits for a free slot). path is copied. */
-static int submit(pool *p, int kind, const char *path, const struct stat *st, int rc, int err, const char *why)
+/* Queues a job (the producer waits for a free slot). path is copied; fd (or -1) is the
+ * job's to close. */
+static int submit(pool *p, int kind, const char *path, const struct stat *st, int fd, int rc, int err,
+                  const char *why)
 {
 	char *copy = strdup(path);
-	if (!copy)
+	if (!copy) {
+		if (fd >= 0) {
+			close(fd);
+			atomic_fetch_sub(&p->fds_held, 1);
+		}
 		return PS_ENOMEM;
+	}
 	pthread_mutex_lock(&p->mu);
 	while (p->produced - p->written >= p->cap)
 		pthread_cond_wait(&p->room, &p->mu);
@@ -380,6 +404,7 @@ static int submit(pool *p, int kind, const char *path, const struct stat *st, in
 	memset(j, 0, sizeof(*j));
 	j->kind = kind;
 	j->path = copy;
+	j->fd = fd;
 	j->rc = rc;
 	j->err = err;
 	j->why = why;
@@ -408,6 +433,35 @@ typedef struct producer {
 	ps_db *ro; /* read connection for the incremental check */
 } producer;
 
+/* Opens a walked file where the walker saw it: relative to its directory, without following a
+ * symbolic link that took its place since (unless --follow-symlinks), and only when it is
+ * still the file the walker stat()ed (device and inode), so that what is analyzed is what was
+ * walked. Returns the descriptor; -1 with *err 0 when the worker is to open it by path (too
+ * many descriptors held already), or -1 with *err the file's error: ENOENT (vanished, or
+ * replaced by another file), ELOOP (replaced by a symbolic link). */
+static int open_walked(pool *p, const ps_walk_entry *e, int *err)
+{
+	*err = 0;
+	if (atomic_load(&p->fds_held) >= CLI_MAX_HELD_FDS)
+		return -1;
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	if (e->depth > 0 && !p->c->walk.follow_symlinks)
+		flags |= O_NOFOLLOW;
+	int fd = openat(e->dirfd, e->name, flags);
+	if (fd < 0) {
+		*err = errno == EMFILE || errno == ENFILE ? 0 : errno;
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_dev != e->st.st_dev || st.st_ino != e->st.st_ino) {
+		close(fd);
+		*err = ENOENT;
+		return -1;
+	}
+	atomic_fetch_add(&p->fds_held, 1);
+	return fd;
+}
+
 static int on_entry(void *ctx, const ps_walk_entry *e)
 {
 	producer *pr = ctx;
@@ -425,12 +479,15 @@ static int on_entry(void *ctx, const ps_walk_entry *e)
 				return 0;
 			}
 		}
-		return submit(p, JOB_FILE, e->path, &e->st, 0, 0, NULL) == PS_OK ? 0 : 1;
+		int err, fd = open_walked(p, e, &err);
+		if (err)
+			return submit(p, JOB_ERROR, e->path, NULL, -1, PS_EIO, err, NULL) == PS_OK ? 0 : 1;
+		return submit(p, JOB_FILE, e->path, &e->st, fd, 0, 0, NULL) == PS_OK ? 0 : 1;
 	case PS_WALK_ERROR:
-		return submit(p, JOB_ERROR, e->path, NULL, e->err ? PS_EIO : PS_ENOTFILE, e->err, NULL) == PS_OK ? 0 : 1;
+		return submit(p, JOB_ERROR, e->path, NULL, -1, e->err ? PS_EIO : PS_ENOTFILE, e->err, NULL) == PS_OK ? 0 : 1;
 	case PS_WALK_SKIP:
 		if (S_ISFIFO(e->st.st_mode) || S_ISSOCK(e->st.st_mode) || S_ISCHR(e->st.st_mode) || S_ISBLK(e->st.st_mode)) {
-			return submit(p, JOB_NOTE, e->path, NULL, 0, 0, e->why) == PS_OK ? 0 : 1;
+			return submit(p, JOB_NOTE, e->path, NULL, -1, 0, 0, e->why) == PS_OK ? 0 : 1;
 		}
 		if (e->why && strstr(e->why, "max-size"))
 			p->n_too_big++;
@@ -466,6 +523,7 @@ int cli_run(cli *c, char **paths, int n)
 			pr.ro = NULL;
 		}
 	}
+	atomic_init(&p.fds_held, 0);
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.work, NULL);
 	pthread_cond_init(&p.done, NULL);
@@ -494,7 +552,7 @@ int cli_run(cli *c, char **paths, int n)
 	int walk = !strcmp(c->cmd, "scan");
 	for (int i = 0; started && i < n; i++) {
 		if (!walk) {
-			if (submit(&p, JOB_FILE, paths[i], NULL, 0, 0, NULL) != PS_OK)
+			if (submit(&p, JOB_FILE, paths[i], NULL, -1, 0, 0, NULL) != PS_OK)
 				rc = -1;
 		} else if (ps_walk(paths[i], &c->walk, on_entry, &pr) != PS_OK) {
 			rc = -1;
@@ -510,7 +568,7 @@ int cli_run(cli *c, char **paths, int n)
 			fprintf(stderr, ": %s\n", strerror(errno));
 			c->had_error = 1;
 		} else {
-			if (ps_walk_from(f, &c->walk, on_entry, &pr) != PS_OK)
+			if (ps_walk_from_sep(f, c->from_null ? '\0' : '\n', &c->walk, on_entry, &pr) != PS_OK)
 				rc = -1;
 			if (f != stdin)
 				fclose(f);

@@ -246,20 +246,33 @@ int ps_analyze_buffer(ps_report **out, const uint8_t *data, size_t len, const ch
 	return analyze(out, data, len, name, opt, NULL);
 }
 
+static int analyze_source(ps_report **out, ps_source *src, int rc, const char *name, const ps_options *opt)
+{
+	if (rc)
+		return rc;
+	rc = analyze(out, src->data, src->len, name, opt, src);
+	int saved = errno;
+	ps_source_close(src);
+	errno = saved;
+	return rc;
+}
+
 int ps_analyze_path(ps_report **out, const char *path, const ps_options *opt)
 {
 	if (!out || !path)
 		return PS_EINVAL;
 	*out = NULL;
 	ps_source src;
-	int rc = ps_source_open(&src, path);
-	if (rc)
-		return rc;
-	rc = analyze(out, src.data, src.len, path, opt, &src);
-	int saved = errno;
-	ps_source_close(&src);
-	errno = saved;
-	return rc;
+	return analyze_source(out, &src, ps_source_open(&src, path), path, opt);
+}
+
+int ps_analyze_fd(ps_report **out, int fd, const char *name, const ps_options *opt)
+{
+	if (!out || fd < 0)
+		return PS_EINVAL;
+	*out = NULL;
+	ps_source src;
+	return analyze_source(out, &src, ps_source_open_fd(&src, fd), name, opt);
 }
 
 ps_report *ps_report_alloc(ps_arena **arena, ps_findings **fs, ps_pe **pe)

@@ -80,6 +80,16 @@ int ps_source_open(ps_source *s, const char *path)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return PS_EIO;
+	int rc = ps_source_open_fd(s, fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int ps_source_open_fd(ps_source *s, int fd)
+{
+	memset(s, 0, sizeof(*s));
 	int rc = PS_OK, saved = 0;
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
@@ -119,7 +129,7 @@ int ps_source_open(ps_source *s, const char *path)
 	}
 	size_t got = 0;
 	while (got < len) {
-		ssize_t r = read(fd, buf + got, len - got);
+		ssize_t r = pread(fd, buf + got, len - got, (off_t)got);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -138,9 +148,6 @@ int ps_source_open(ps_source *s, const char *path)
 	s->owned = buf;
 	s->cap = cap;
 out:
-	saved = errno;
-	close(fd);
-	errno = saved;
 	return rc;
 }
 

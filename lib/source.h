@@ -20,6 +20,8 @@ typedef struct ps_source {
 /* Opens a regular file without blocking (FIFOs and devices are refused with PS_ENOTFILE
  * before any read). PS_EIO leaves errno set. */
 int ps_source_open(ps_source *s, const char *path);
+/* Same, for a descriptor the caller opened and still owns (read with pread from offset 0). */
+int ps_source_open_fd(ps_source *s, int fd);
 /* Tells the kernel the bytes [off, off+n) will not be needed again (mapped files only). */
 void ps_source_done_with(ps_source *s, size_t off, size_t n);
 /* The mapping's pages of [off, off + n) are about to be read: map them in one call

@@ -439,7 +439,12 @@ static int line_error(const char *line, ps_walk_fn fn, void *ctx, int err, const
 
 int ps_walk_from(FILE *f, const ps_walk_options *o, ps_walk_fn fn, void *ctx)
 {
-	if (!f || !fn)
+	return ps_walk_from_sep(f, '\n', o, fn, ctx);
+}
+
+int ps_walk_from_sep(FILE *f, int sep, const ps_walk_options *o, ps_walk_fn fn, void *ctx)
+{
+	if (!f || !fn || (sep != '\n' && sep != '\0'))
 		return PS_EINVAL;
 	char *line = malloc(PATH_MAX);
 	if (!line)
@@ -448,7 +453,7 @@ int ps_walk_from(FILE *f, const ps_walk_options *o, ps_walk_fn fn, void *ctx)
 	for (;;) {
 		size_t n = 0;
 		int c, any = 0, nul = 0, toolong = 0;
-		while ((c = getc(f)) != EOF && c != '\n') {
+		while ((c = getc(f)) != EOF && c != sep) {
 			any = 1;
 			if (nul || toolong)
 				continue; /* the rest of a line already refused */

@@ -90,6 +90,45 @@ eq "--from: files in list order, directories walked" "a/one.exe gone.exe b/small
 out2=$("$PS" scan --jsonl "${ANCH[@]}" --from - <"$T/list" 2>/dev/null)
 eq "--from -: the same from stdin" "$(jq -c '[.path, .file.hash.sha256]' <<<"$out")" "$(jq -c '[.path, .file.hash.sha256]' <<<"$out2")"
 
+# --null: NUL-separated paths (find -print0), so a name may hold a newline
+mkdir -p "$W/nl"
+cp "$FX/02-valid-nots.exe" "$W/nl/new"$'\n'"line.exe"
+out=$(printf '%s\0' "$W/a/one.exe" "$W/nl" | "$PS" scan --jsonl "${ANCH[@]}" --from - --null 2>/dev/null); st=$?
+eq "--from - --null: exit 0, a path with a newline is one path" "0 a/one.exe|nl/new\nline.exe" \
+	"$st $(jq -r '.path | gsub("\n"; "\\n")' <<<"$out" | sed "s|^$W/||" | paste -sd'|')"
+"$PS" scan --jsonl "${ANCH[@]}" --null "$W/a" >/dev/null 2>&1; st=$?
+eq "--null without --from is a usage error" 2 "$st"
+rm -rf "$W/nl"
+
+# A file swapped for a symbolic link between the walk and the analysis: the file is opened
+# where the walker saw it (openat, O_NOFOLLOW) and checked to be the one it stat()ed, so a
+# link planted in the tree never makes the scan read what it points to. The swap runs in a
+# loop while the tree is scanned again and again; the outside file's hash must never appear.
+R=$T/race
+mkdir -p "$R/d"
+for i in $(seq 1 40); do cp "$FX/02-valid-nots.exe" "$R/d/f$i.exe"; done
+head -c 4096 /dev/urandom >"$T/secret.bin"
+secret=$(sha256sum "$T/secret.bin" | cut -d' ' -f1)
+cp "$FX/02-valid-nots.exe" "$R/d/victim.exe"
+(
+	while [ -e "$R/d" ]; do
+		ln -sfn "$T/secret.bin" "$R/d/victim.tmp" && mv -Tf "$R/d/victim.tmp" "$R/d/victim.exe"
+		cp "$FX/02-valid-nots.exe" "$R/d/victim.tmp" && mv -Tf "$R/d/victim.tmp" "$R/d/victim.exe"
+	done
+) 2>/dev/null &
+swapper=$!
+leaks=0 seen=0
+for i in $(seq 1 25); do
+	o=$("$PS" scan --jsonl "${ANCH[@]}" --threads 2 "$R/d" 2>/dev/null)
+	grep -q "$secret" <<<"$o" && leaks=$((leaks + 1))
+	grep -q '"victim.exe"' <<<"$o" && seen=$((seen + 1))
+done
+kill "$swapper" 2>/dev/null
+wait "$swapper" 2>/dev/null
+rm -rf "$R"
+eq "a file swapped for a link during the scan: the link's target is never read (25 scans)" 0 "$leaks"
+check "... while the file itself was analyzed in some of them ($seen)" test "$seen" -gt 0
+
 # ---------------------------------------------------------------- the pool
 S=$T/signed
 mkdir -p "$S"

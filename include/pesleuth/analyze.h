@@ -43,6 +43,11 @@ void ps_options_init(ps_options *opt);
  * PS_ENOTFILE when it is not a regular file, PS_ENOMEM on allocation failure. */
 int ps_analyze_path(ps_report **out, const char *path, const ps_options *opt);
 
+/* Same, for a file the caller opened (and still owns: it is not closed); it is read from
+ * offset 0 whatever the descriptor's position. name (may be NULL) is recorded as the
+ * report's path. For callers that open race-free (openat with O_NOFOLLOW from a walk). */
+int ps_analyze_fd(ps_report **out, int fd, const char *name, const ps_options *opt);
+
 /* Same, for a buffer the caller owns; name (may be NULL) is recorded as the report's path.
  * The buffer must stay valid during the call only. */
 int ps_analyze_buffer(ps_report **out, const uint8_t *data, size_t len, const char *name,

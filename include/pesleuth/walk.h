@@ -115,6 +115,11 @@ int ps_walk(const char *root, const ps_walk_options *o, ps_walk_fn fn, void *ctx
  * when reading f failed (the lines read before are walked). */
 int ps_walk_from(FILE *f, const ps_walk_options *o, ps_walk_fn fn, void *ctx);
 
+/* Same, with the paths ending at sep: '\n' (ps_walk_from) or '\0' (find -print0, xargs -0),
+ * where '\n' is an ordinary byte of a path and a last path without its NUL counts too.
+ * PS_EINVAL for any other sep. */
+int ps_walk_from_sep(FILE *f, int sep, const ps_walk_options *o, ps_walk_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

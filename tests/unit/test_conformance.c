@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "pesleuth.h"
@@ -643,8 +645,81 @@ static void signature_conformance(void **state)
 	assert_int_equal(digest.agree, digest.total);
 }
 
+/* ps_analyze_fd (what scan uses for walked files) gives the report ps_analyze_path gives: for
+ * every 10th corpus file and for one padded past PS_READ_WHOLE_MAX (the mapped path), read
+ * from offset 0 whatever the descriptor's position, which it leaves open and where it was. */
+static void same_report(const char *fpath, const ps_options *opt)
+{
+	ps_report *a = NULL, *b = NULL;
+	assert_int_equal(ps_analyze_path(&a, fpath, opt), PS_OK);
+	int fd = open(fpath, O_RDONLY);
+	assert_true(fd >= 0);
+	off_t end = lseek(fd, 0, SEEK_END);
+	assert_int_equal(ps_analyze_fd(&b, fd, fpath, opt), PS_OK);
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), end); /* still open, not moved */
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(a->path, b->path);
+	assert_int_equal(a->size, b->size);
+	assert_int_equal(a->hashes.computed, b->hashes.computed);
+	assert_memory_equal(&a->hashes, &b->hashes, sizeof(a->hashes));
+	assert_int_equal(a->format, b->format);
+	assert_int_equal(a->n_findings, b->n_findings);
+	for (size_t i = 0; i < a->n_findings; i++)
+		assert_string_equal(a->findings[i].id, b->findings[i].id);
+	ps_report_free(a);
+	ps_report_free(b);
+}
+
+static void analyze_fd_equals_path(void **state)
+{
+	(void)state;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/corpus/expected.jsonl", shared_dir());
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		printf("skipped: %s not found (../shared is absent)\n", path);
+		skip();
+		return;
+	}
+	ps_options opt;
+	ps_options_init(&opt);
+	opt.authentihash = 1;
+	char *line = NULL, first[4096] = "";
+	size_t lcap = 0, k = 0;
+	while (getline(&line, &lcap, f) > 0) {
+		json_t *ref = json_loads(line, JSON_DECODE_INT_AS_REAL, NULL);
+		assert_non_null(ref);
+		const char *rel = json_string_value(json_object_get(ref, "path"));
+		if (rel && k++ % 10 == 0) {
+			char fpath[4096];
+			snprintf(fpath, sizeof(fpath), "%s/corpus/%s", shared_dir(), rel);
+			same_report(fpath, &opt);
+			if (!first[0])
+				snprintf(first, sizeof(first), "%s", fpath);
+		}
+		json_decref(ref);
+	}
+	free(line);
+	fclose(f);
+	assert_true(k > 100 && first[0]);
+	/* the mapped path: a corpus file with a zero overlay up to 9 MiB */
+	char big[] = "/tmp/ps-fd-XXXXXX";
+	int out = mkstemp(big);
+	assert_true(out >= 0);
+	size_t n = 0;
+	char *data = read_file(first, &n);
+	assert_non_null(data);
+	assert_int_equal(write(out, data, n), (ssize_t)n);
+	free(data);
+	assert_int_equal(ftruncate(out, 9 << 20), 0);
+	assert_int_equal(close(out), 0);
+	same_report(big, &opt);
+	unlink(big);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(corpus_conformance), cmocka_unit_test(signature_conformance)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(corpus_conformance), cmocka_unit_test(signature_conformance),
+	                                   cmocka_unit_test(analyze_fd_equals_path)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

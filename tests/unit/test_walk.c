@@ -609,6 +609,30 @@ static void walk_from_list(void **state)
 	assert_int_equal(ps_walk_from(f, NULL, record, &l), PS_EIO);
 	fclose(f);
 	log_free(&l);
+
+	/* NUL-separated (find -print0): '\n' belongs to the path, empty records are ignored,
+	 * the last one needs no NUL; only '\n' and '\0' are separators */
+	mk_file("new\nline", 1);
+	f = tmpfile();
+	assert_non_null(f);
+	fprintf(f, "%s", at("new\nline"));
+	fputc(0, f);
+	fputc(0, f);
+	fprintf(f, "%s", at("dir"));
+	fputc(0, f);
+	fprintf(f, "%s\n", at("file"));
+	fputc(0, f);
+	fprintf(f, "%s", at("file"));
+	rewind(f);
+	assert_int_equal(ps_walk_from_sep(f, '\0', NULL, record, &l), 0);
+	got = render(&l);
+	assert_string_equal(got, "F new\nline\nF dir/a\nF dir/b\nE file\n ENOENT (does not exist)\nF file\n");
+	free(got);
+	log_free(&l);
+	rewind(f);
+	assert_int_equal(ps_walk_from_sep(f, ' ', NULL, record, &l), PS_EINVAL);
+	assert_int_equal(l.n, 0);
+	fclose(f);
 }
 
 /* A chain base/d/d/.../d, PS_MAX_WALK_DEPTH + 2 levels, with a file f at every level. */
