@@ -1,7 +1,7 @@
 /* The string filters' two paths (AVX-512 VBMI where the CPU has it, portable elsewhere) give
  * the same report: PEs whose data sections hold the trait needles in random case and at every
  * alignment, network indicators, API and privilege names, wide strings and runs longer than
- * the scanner keeps, analyzed once per path and compared as JSON (without @timestamp). On a
+ * the scanner keeps, analyzed once per path and compared as JSON (without @timestamp and the timeline's "now"). On a
  * CPU without AVX-512 VBMI both runs take the portable path and the test still checks that
  * the needles are found. */
 #include <setjmp.h>
@@ -82,7 +82,13 @@ static json_t *report_json(const uint8_t *img, size_t len)
 	json_error_t e;
 	json_t *j = json_loads(s, 0, &e);
 	assert_non_null(j);
+	/* what depends on the clock: the two analyses may fall on either side of a second */
 	json_object_del(j, "@timestamp");
+	json_t *tl = json_object_get(j, "timeline");
+	for (size_t i = json_array_size(tl); i-- > 0;)
+		if (json_is_string(json_object_get(json_array_get(tl, i), "event")) &&
+		    !strcmp(json_string_value(json_object_get(json_array_get(tl, i), "event")), "now"))
+			json_array_remove(tl, i);
 	free(s);
 	ps_report_free(r);
 	return j;
