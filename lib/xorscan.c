@@ -24,6 +24,7 @@
  */
 #include "xorscan.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -113,16 +114,24 @@ static inline uint32_t bucket_of(uint32_t key)
 	return (key * PS_XOR_HASH) >> (32 - PS_XOR_BUCKET_BITS);
 }
 
-void ps_xorscan_init(ps_xorscan *x, uint64_t budget, ps_xor_fn fn, void *ctx)
+/* The signature tables, the same for every scanner: built once per process, then only read
+ * (they used to be rebuilt in every file's scanner, 80 KiB cleared and 1368 signatures
+ * sorted per file). filter[k] bit 0: k is the 16-bit key of a XOR or ROL signature; bit 1:
+ * of an ADD one. The signatures themselves are in sig, grouped by a hash of their key
+ * (bucket). */
+enum { NB = 1u << PS_XOR_BUCKET_BITS };
+static struct {
+	uint8_t filter[1u << 16];
+	uint16_t bucket[2][NB + 1];
+	uint64_t sig[PS_XOR_N_SIGS];
+} T;
+static pthread_once_t T_once = PTHREAD_ONCE_INIT;
+
+
+static void tables_build(void)
 {
-	memset(x, 0, offsetof(ps_xorscan, bucket)); /* bucket and sig are written in full below */
-	x->fn = fn;
-	x->ctx = ctx;
-	x->budget = budget;
 	/* Every signature: filter 0 (XOR, then ROL 1..7) and 1 (ADD), each anchor in ASCII and
-	 * UTF-16LE, at the 4 phases; then a counting sort by (filter, bucket of key). Built in
-	 * locals first, the byte stores into filter coming last (they may alias anything). */
-	enum { NB = 1u << PS_XOR_BUCKET_BITS };
+	 * UTF-16LE, at the 4 phases; then a counting sort by (filter, bucket of key). */
 	uint64_t all[PS_XOR_N_SIGS];
 	uint16_t slot[PS_XOR_N_SIGS];
 	uint16_t count[2][NB + 1];
@@ -158,13 +167,29 @@ void ps_xorscan_init(ps_xorscan *x, uint64_t budget, ps_xor_fn fn, void *ctx)
 		}
 		count[f][NB] = at;
 	}
-	memcpy(x->bucket, count, sizeof(x->bucket));
+	memcpy(T.bucket, count, sizeof(T.bucket));
 	for (size_t i = 0; i < n; i++) {
 		unsigned f = slot[i] >> PS_XOR_BUCKET_BITS, b = slot[i] & (NB - 1u);
-		x->sig[count[f][b]++] = all[i];
+		T.sig[count[f][b]++] = all[i];
 	}
-	for (size_t i = 0; i < n; i++)
-		x->filter[key_of(SIG_DIFF(all[i]))] |= (uint8_t)(1u << SIG_FILTER(all[i]));
+	for (size_t i = 0; i < n; i++) {
+		T.filter[key_of(SIG_DIFF(all[i]))] |= (uint8_t)(1u << SIG_FILTER(all[i]));
+	}
+}
+
+unsigned ps_xorscan_filter_bits(uint32_t d)
+{
+	(void)pthread_once(&T_once, tables_build);
+	return T.filter[key_of(d & 0xffffffu)];
+}
+
+void ps_xorscan_init(ps_xorscan *x, uint64_t budget, ps_xor_fn fn, void *ctx)
+{
+	(void)pthread_once(&T_once, tables_build);
+	memset(x, 0, sizeof(*x));
+	x->fn = fn;
+	x->ctx = ctx;
+	x->budget = budget;
 }
 
 const char *ps_xor_method_name(ps_xor_method m)
@@ -259,11 +284,11 @@ static void candidates(ps_xorscan *x, const uint8_t *d, size_t len, size_t q)
 	diffs(d[q], d[q + 1], d[q + 2], d[q + 3], df);
 	for (unsigned f = 0; f < 2; f++) {
 		uint32_t k = key_of(df[f]);
-		if (!(x->filter[k] & (1u << f)))
+		if (!(T.filter[k] & (1u << f)))
 			continue;
 		uint32_t b = bucket_of(k);
-		for (unsigned i = x->bucket[f][b]; i < x->bucket[f][b + 1]; i++) {
-			uint64_t sig = x->sig[i];
+		for (unsigned i = T.bucket[f][b]; i < T.bucket[f][b + 1]; i++) {
+			uint64_t sig = T.sig[i];
 			if (SIG_DIFF(sig) != df[f] || SIG_PHASE(sig) > q)
 				continue;
 			try_sig(x, d, len, q - SIG_PHASE(sig), sig);
@@ -292,7 +317,7 @@ void ps_xorscan_window(ps_xorscan *x, const uint8_t *data, size_t len, size_t st
 	/* Differences need e[q + 3]; an anchor seen at q lies in [q - 3, q + 4) at least. */
 	const size_t qe = end < len - 3 ? end : len - 3;
 	size_t q = start + (PS_XOR_STRIDE - start % PS_XOR_STRIDE) % PS_XOR_STRIDE;
-	const uint8_t *t = x->filter;
+	const uint8_t *t = T.filter;
 	/* Candidate slots: written for every position, kept when a bit is set. */
 	uint16_t cand[PS_XOR_CHUNK / PS_XOR_STRIDE];
 	while (q < qe) {

@@ -57,13 +57,12 @@ typedef struct ps_xorscan {
 	uint64_t done;       /* hits that start before this offset were handled */
 	unsigned n_hits;     /* reported; stops at PS_MAX_XOR_HITS */
 	char buf[PS_XOR_MAX_DECODED + 1];
-	/* Private, built by ps_xorscan_init (about 80 KiB: keep the scanner per worker, on the
-	 * heap). filter[k] bit 0: k is the hashed key of a XOR or ROL signature; bit 1: of an
-	 * ADD one. The signatures themselves, grouped by a hash of their key, are in sig. */
-	uint8_t filter[1u << 16];
-	uint16_t bucket[2][(1u << PS_XOR_BUCKET_BITS) + 1];
-	uint64_t sig[PS_XOR_N_SIGS];
+	/* The signature tables are built once per process and shared read-only (xorscan.c). */
 } ps_xorscan;
+
+/* Tests: the filter bits of a 24-bit difference triple (bit 0: a XOR or ROL signature's
+ * hash, bit 1: an ADD one's). */
+unsigned ps_xorscan_filter_bits(uint32_t diffs);
 
 void ps_xorscan_init(ps_xorscan *x, uint64_t budget, ps_xor_fn fn, void *ctx);
 /* Searches the encoded anchors that start in [start, end) of data[0, len). */
