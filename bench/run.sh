@@ -3,7 +3,8 @@
 #
 # Corpus: ../shared/bench/make-bench-corpus.sh (848 real PE files from Debian packages, ~0.9 GB;
 # built into $BENCH_CORPUS, default /tmp/pe-bench, once). Warm page cache; each command runs
-# $BENCH_RUNS times (default 5) after one warm-up, and the median wall time is reported.
+# after one warm-up in $BENCH_RUNS rounds (default 5; every command once per round, in turn), and
+# the median wall time is reported, with the targets' ratios taken within each round.
 # Results: a Markdown table on stdout and in $BUILD/bench/results.md (copied by hand into
 # docs/PERFORMANCE.md with the date). Ratios, not absolute times, are what we track.
 set -euo pipefail
@@ -43,36 +44,63 @@ nbytes=$(xargs -d '\n' -a files.list stat -c %s | awk '{s+=$1} END {print s}')
 RULE=$SHARED/bench/pe-rule.yar
 xargs -d '\n' -a files.list cat > /dev/null
 
+time_once() { # seconds of one run of the command
+	local s e
+	s=$(date +%s.%N)
+	bash -c "$1" >/dev/null 2>&1 || true
+	e=$(date +%s.%N)
+	awk -v a="$s" -v b="$e" 'BEGIN {printf "%.6f", b - a}'
+}
+median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
 median_time() { # runs the command RUNS times after a warm-up, prints the median seconds
-	local cmd=$1 t=() i s e
+	local cmd=$1 t=() i
 	bash -c "$cmd" >/dev/null 2>&1 || true
-	for ((i = 0; i < RUNS; i++)); do
-		s=$(date +%s.%N)
-		bash -c "$cmd" >/dev/null 2>&1 || true
-		e=$(date +%s.%N)
-		t+=("$(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.6f", b - a}')")
-	done
-	printf '%s\n' "${t[@]}" | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'
+	for ((i = 0; i < RUNS; i++)); do t+=("$(time_once "$cmd")"); done
+	printf '%s\n' "${t[@]}" | median
 }
 peak_rss_mib() { /usr/bin/time -f %M bash -c "$1" 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1/1024}'; }
 
-declare -A T
-run() { # name, command
+declare -A T TIMES
+run() { # name, command (RUNS runs in a row: for the slow loop-per-file peers)
 	T[$1]=$(median_time "$2")
 	printf '  %-28s %8.3f s   %s\n' "$1" "${T[$1]}" "$2" >&2
 }
-echo "bench: $nfiles files, $nbytes bytes, $RUNS runs each (median), warm cache" >&2
-run floor-1t        "$OUT/floor -t 1 < files.list"
-run floor-2t        "$OUT/floor -t 2 < files.list"
-run floor-seq-2t    "$OUT/floor -q -t 2 < files.list"
-run pesleuth-1t     "$PES scan --jsonl --no-progress --threads 1 files"
-run pesleuth-2t     "$PES scan --jsonl --no-progress --threads 2 files"
-run pesleuth-norules-2t "$PES scan --jsonl --no-progress --threads 2 --no-default-rules files"
-run pesleuth-sha256-1t "$PES scan --jsonl --no-progress --threads 1 --hashes sha256 files"
-run pesleuth-sha256-2t "$PES scan --jsonl --no-progress --threads 2 --hashes sha256 files"
-run yara-p1         "yara -p 1 -r $RULE files"
-run yara-p2         "yara -p 2 -r $RULE files"
-run sha256sum       "xargs -d '\n' -a files.list sha256sum"
+# The fast commands are measured in rounds: each round runs every command once, in turn, so a
+# slow spell of the host (this VM has them, lasting seconds to minutes) falls on all of them
+# alike instead of on the few commands that happened to be running; the ratios of the targets
+# are also taken within each round (pesleuth and its reference a few seconds apart) and their
+# median reported.
+rounds() { # name=command ...
+	local kv name cmd r
+	for kv in "$@"; do bash -c "${kv#*=}" >/dev/null 2>&1 || true; done
+	for ((r = 0; r < RUNS; r++)); do
+		for kv in "$@"; do
+			name=${kv%%=*}
+			TIMES[$name]+="$(time_once "${kv#*=}") "
+		done
+	done
+	for kv in "$@"; do
+		name=${kv%%=*}
+		T[$name]=$(printf '%s\n' ${TIMES[$name]} | median)
+		printf '  %-28s %8.3f s  (runs: %s)  %s\n' "$name" "${T[$name]}" "${TIMES[$name]% }" "${kv#*=}" >&2
+	done
+}
+paired_ratio() { # median over the rounds of a's time / b's time in the same round
+	paste -d' ' <(printf '%s\n' ${TIMES[$1]}) <(printf '%s\n' ${TIMES[$2]}) | awk '{printf "%.6f\n", $1 / $2}' | median
+}
+echo "bench: $nfiles files, $nbytes bytes, $RUNS rounds (median), warm cache" >&2
+rounds \
+	"floor-1t=$OUT/floor -t 1 < files.list" \
+	"floor-2t=$OUT/floor -t 2 < files.list" \
+	"floor-seq-2t=$OUT/floor -q -t 2 < files.list" \
+	"pesleuth-1t=$PES scan --jsonl --no-progress --threads 1 files" \
+	"pesleuth-2t=$PES scan --jsonl --no-progress --threads 2 files" \
+	"pesleuth-norules-2t=$PES scan --jsonl --no-progress --threads 2 --no-default-rules files" \
+	"pesleuth-sha256-1t=$PES scan --jsonl --no-progress --threads 1 --hashes sha256 files" \
+	"pesleuth-sha256-2t=$PES scan --jsonl --no-progress --threads 2 --hashes sha256 files" \
+	"yara-p1=yara -p 1 -r $RULE files" \
+	"yara-p2=yara -p 2 -r $RULE files" \
+	"sha256sum=xargs -d '\n' -a files.list sha256sum"
 # The peers of ../shared/bench/peer-timings.md, re-measured today (the slow ones fewer times).
 CA=/etc/ssl/certs/ca-certificates.crt
 PEER_RUNS=${BENCH_PEER_RUNS:-1}
@@ -100,16 +128,16 @@ rss_big=$(peak_rss_mib "$PES show $BIG")
 TINY=$SHARED/corpus/files/github/corkami__pocs/PE/bin
 if [ -d "$TINY" ]; then
 	ntiny=$(find "$TINY" -type f | wc -l)
-	run tiny-pesleuth-1t "$PES scan --jsonl --no-progress --threads 1 $TINY"
-	run tiny-pesleuth-2t "$PES scan --jsonl --no-progress --threads 2 $TINY"
-	run tiny-yara-p1  "yara -p 1 -r $RULE $TINY"
-	run tiny-yara-p2  "yara -p 2 -r $RULE $TINY"
+	rounds "tiny-pesleuth-1t=$PES scan --jsonl --no-progress --threads 1 $TINY" \
+		"tiny-pesleuth-2t=$PES scan --jsonl --no-progress --threads 2 $TINY" \
+		"tiny-yara-p1=yara -p 1 -r $RULE $TINY" \
+		"tiny-yara-p2=yara -p 2 -r $RULE $TINY"
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 per_sec() { awk -v n="$1" -v t="$2" 'BEGIN {printf "%.0f", n / t}'; }
 {
-	echo "Bench corpus: $nfiles files, $nbytes bytes; median of $RUNS runs ($PEER_RUNS for the loop-per-file peers); $(date -u +%Y-%m-%d); $(nproc) cores."
+	echo "Bench corpus: $nfiles files, $nbytes bytes; median of $RUNS rounds (loop-per-file peers: $PEER_RUNS run(s) in a row); $(date -u +%Y-%m-%d); $(nproc) cores."
 	echo
 	echo "| command | median (s) | vs floor (same threads) | vs yara (same threads) |"
 	echo "|---|---:|---:|---:|"
@@ -127,6 +155,8 @@ per_sec() { awk -v n="$1" -v t="$2" 'BEGIN {printf "%.0f", n / t}'; }
 	for p in osslsigncode pesign pehash pefile; do
 		[ -n "${T[$p]:-}" ] && echo "| $p (peer-timings.md command) | ${T[$p]} | | |"
 	done
+	echo
+	echo "Targets, median of the per-round ratios: full scan / floor, 2 threads $(paired_ratio pesleuth-2t floor-2t) (1 thread $(paired_ratio pesleuth-1t floor-1t)); \`--hashes sha256\` / yara, 2 threads $(paired_ratio pesleuth-sha256-2t yara-p2) (1 thread $(paired_ratio pesleuth-sha256-1t yara-p1))."
 	echo
 	echo "Peak RSS: \`scan --jsonl --threads 2\` over the corpus ${rss} MiB; \`show\` of a 1 GiB file ${rss_big} MiB."
 	if [ -n "${T[tiny-pesleuth-1t]:-}" ]; then
