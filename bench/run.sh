@@ -71,7 +71,7 @@ run() { # name, command (RUNS runs in a row: for the slow loop-per-file peers)
 # are also taken within each round (pesleuth and its reference a few seconds apart) and their
 # median reported.
 rounds() { # name=command ...
-	local kv name cmd r
+	local kv name r
 	for kv in "$@"; do bash -c "${kv#*=}" >/dev/null 2>&1 || true; done
 	for ((r = 0; r < RUNS; r++)); do
 		for kv in "$@"; do
